@@ -1,9 +1,9 @@
 """The sandbox's HTTP app: each network under its own prefix, plus /_sandbox admin endpoints.
 
-    /x/...         X API v2 (tweepy's https://api.twitter.com is redirected here)
-    /reddit/...    Reddit OAuth API and token endpoint (praw's oauth_url and reddit_url)
-    /mastodon/...  Mastodon API (api_base_url)
-    /bluesky/...   Bluesky XRPC (base_url)
+/x/...         X API v2 (tweepy's https://api.twitter.com is redirected here)
+/reddit/...    Reddit OAuth API and token endpoint (praw's oauth_url and reddit_url)
+/mastodon/...  Mastodon API (api_base_url)
+/bluesky/...   Bluesky XRPC (base_url)
 """
 
 from __future__ import annotations

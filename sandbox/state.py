@@ -240,7 +240,9 @@ class SandboxState:
 
         with self.lock:
             return {
-                "accounts": {n: [asdict(a) for a in accs.values()] for n, accs in self.accounts.items()},
+                "accounts": {
+                    n: [asdict(a) for a in accs.values()] for n, accs in self.accounts.items()
+                },
                 "posts": {
                     n: [post_json(p) for p in posts.values() if not p.via_api]
                     for n, posts in self.posts.items()
