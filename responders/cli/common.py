@@ -32,6 +32,9 @@ ConfigOption = typer.Option(
 
 EXIT_CONFIG_ERROR = 2
 
+# The demo keeps its data apart from a real installation's (.mentiondesk/).
+DEMO_DATA_DIR = Path(".demo")
+
 
 def fail(message: str, code: int = EXIT_CONFIG_ERROR) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -68,12 +71,32 @@ class Context:
             )
         return load_config(path)
 
+    @property
+    def has_config(self) -> bool:
+        return (self.config_path or self.settings.config) is not None
+
     @cached_property
     def database_url(self) -> str:
         url = database_url(self.config, self.settings)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return url
+
+    def reading_database_url(self) -> str:
+        """For read-only commands: with no configuration at all, read the demo's database.
+
+        So `mentiondesk stats` in a second terminal shows what `make run` is collecting.
+        """
+        if self.has_config or self.settings.database_url:
+            return self.database_url
+        demo_db = DEMO_DATA_DIR / "mentiondesk.db"
+        if demo_db.exists():
+            typer.echo(f"(no configuration given: reading the demo database {demo_db})", err=True)
+            return f"sqlite:///{demo_db.resolve()}"
+        raise ConfigError(
+            "no configuration file: pass --config FILE or set MENTIONDESK_CONFIG or DATABASE_URL "
+            "(config/example.toml shows the format; `make run` starts a demo)"
+        )
 
     @cached_property
     def engine(self) -> Engine:

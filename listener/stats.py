@@ -1,0 +1,66 @@
+"""Counts for `mentiondesk stats` and `mentiondesk status`: grouped queries, nothing cached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.settings import NETWORKS
+from listener.store.models import Cursor, Mention, RejectedPayload, SourceHealth
+
+
+def mention_stats(session: Session) -> dict[str, Any]:
+    by_network = dict.fromkeys(NETWORKS, 0)
+    for network, count in session.execute(
+        select(Mention.network, func.count()).group_by(Mention.network)
+    ):
+        by_network[network] = count
+    by_status = dict(session.execute(select(Mention.status, func.count()).group_by(Mention.status)))
+    by_brand = dict(session.execute(select(Mention.brand, func.count()).group_by(Mention.brand)))
+    competitor = session.scalar(
+        select(func.count()).select_from(Mention).where(Mention.is_competitor.is_(True))
+    )
+    rejected = session.scalar(select(func.count()).select_from(RejectedPayload))
+    return {
+        "mentions": by_network,
+        "total": sum(by_network.values()),
+        "competitor": competitor or 0,
+        "by_brand": by_brand,
+        "by_status": by_status,
+        "rejected_payloads": rejected or 0,
+    }
+
+
+def source_status(session: Session, source_names: list[str]) -> list[dict[str, Any]]:
+    """One row per source: health, cursors, mentions stored. Sources never polled show empty."""
+    health = {h.source_name: h for h in session.scalars(select(SourceHealth))}
+    counts = dict(
+        session.execute(select(Mention.source_name, func.count()).group_by(Mention.source_name))
+    )
+    cursors: dict[str, dict[str, str]] = {}
+    for cursor in session.scalars(select(Cursor).order_by(Cursor.stream)):
+        cursors.setdefault(cursor.source_name, {})[cursor.stream] = cursor.value
+    names = list(dict.fromkeys([*source_names, *health]))
+    rows = []
+    for name in names:
+        h = health.get(name)
+        rows.append(
+            {
+                "source": name,
+                "mentions": counts.get(name, 0),
+                "last_poll_at": _iso(h.last_poll_at) if h else None,
+                "last_success_at": _iso(h.last_success_at) if h else None,
+                "last_error_at": _iso(h.last_error_at) if h else None,
+                "last_error": h.last_error if h else None,
+                "consecutive_failures": h.consecutive_failures if h else 0,
+                "paused_until": _iso(h.paused_until) if h else None,
+                "cursors": cursors.get(name, {}),
+            }
+        )
+    return rows
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,3 @@
+from responders.cli import app
+
+app()

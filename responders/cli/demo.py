@@ -1,0 +1,117 @@
+"""`mentiondesk demo`: the sandbox network, its seeder and the listener; no accounts needed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import typer
+
+import config as config_package
+from config.settings import load_config
+from listener.jobs import build_scheduler
+from listener.sources.registry import build_enabled_sources
+from listener.stats import mention_stats
+from listener.store import migrate
+from listener.store.db import make_engine, make_session_factory, session_scope
+from responders.cli import app
+from responders.cli.common import DEMO_DATA_DIR, exits_cleanly_on_config_error, logging_to_stderr
+from responders.cli.listen import wait_for_ctrl_c
+from sandbox.seeder import Seeder
+from sandbox.server import SandboxServer
+from sandbox.state import SandboxState
+
+DEMO_CONFIG = Path(config_package.__file__).parent / "demo.toml"
+DEMO_SANDBOX_PORT = 8401  # demo.toml's api_base_url points here
+
+
+def _give_demo_credentials() -> None:
+    """The sandbox accepts any token; mint throwaway ones so nothing real is ever needed."""
+    for name in (
+        "X_BEARER_TOKEN",
+        "X_CONSUMER_KEY",
+        "X_CONSUMER_SECRET",
+        "X_ACCESS_TOKEN",
+        "X_ACCESS_TOKEN_SECRET",
+        "REDDIT_CLIENT_ID",
+        "REDDIT_CLIENT_SECRET",
+        "REDDIT_USERNAME",
+        "REDDIT_PASSWORD",
+    ):
+        os.environ.setdefault(f"MENTIONDESK_DEMO_{name}", f"sandbox-{secrets.token_hex(8)}")
+    # The sandbox's brand accounts: the bot reads its own mentions as them.
+    os.environ["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
+    os.environ["MENTIONDESK_DEMO_X_ACCESS_TOKEN"] = "9000001-" + secrets.token_hex(8)
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def demo(
+    posts_per_minute: float = typer.Option(6.0, help="How fast the sandbox's customers post."),
+    backlog: int = typer.Option(
+        15, help="Posts per network published before listening starts (so there is something)."
+    ),
+    data_dir: Path = typer.Option(DEMO_DATA_DIR, help="The demo's own data folder."),
+    seed: int | None = typer.Option(None, help="Seed for a repeatable story."),
+) -> None:
+    """Start the sandbox network, its seeder and the listener with the demo configuration."""
+    _give_demo_credentials()
+    demo_config = load_config(DEMO_CONFIG)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{(data_dir / 'mentiondesk.db').resolve()}"
+    with logging_to_stderr():
+        migrate.upgrade(url)
+        session_factory = make_session_factory(make_engine(url))
+
+        state = SandboxState()
+        seeder = Seeder(state, seed=seed)
+        server = SandboxServer(state, port=DEMO_SANDBOX_PORT, seeder=seeder).start()
+        seeder.setup()
+        seeder.backlog(backlog)
+        seeder.start(posts_per_minute)
+
+        sources = build_enabled_sources(demo_config.sources, demo_config.brands)
+        intervals = {s.name: s.poll_interval_seconds for s in demo_config.sources}
+        scheduler = build_scheduler(sources, session_factory, intervals=intervals)
+        scheduler.start()
+        _print_where_to_look(server.url, data_dir)
+        try:
+            _report_until_ctrl_c(session_factory)
+        finally:
+            scheduler.shutdown(wait=False)
+            seeder.stop()
+            server.stop()
+
+
+def _print_where_to_look(sandbox_url: str, data_dir: Path) -> None:
+    typer.echo(
+        f"""
+mentiondesk demo is running (Ctrl-C to stop).
+  sandbox network   {sandbox_url}/_sandbox/state   (everything the fake customers posted)
+  more traffic now  curl -X POST {sandbox_url}/_sandbox/seed -d '{{"count": 50}}'
+  counts            .venv/bin/mentiondesk stats --json      (in another terminal)
+  sources           .venv/bin/mentiondesk status
+  database          {data_dir / "mentiondesk.db"}
+"""
+    )
+
+
+def _report_until_ctrl_c(session_factory, every_seconds: float = 15.0) -> None:
+    stop = threading.Event()
+
+    def report() -> None:
+        while not stop.wait(every_seconds):
+            with session_scope(session_factory) as session:
+                figures = mention_stats(session)
+            per_network = ", ".join(f"{n} {c}" for n, c in figures["mentions"].items() if c)
+            typer.echo(f"{time.strftime('%H:%M:%S')} mentions: {figures['total']} ({per_network})")
+
+    reporter = threading.Thread(target=report, daemon=True)
+    reporter.start()
+    try:
+        wait_for_ctrl_c()
+    finally:
+        stop.set()

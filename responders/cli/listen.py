@@ -1,0 +1,151 @@
+"""Listening commands: db upgrade, poll, run, status, stats."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import typer
+from sqlalchemy.orm import Session
+
+from listener import polling
+from listener.jobs import build_scheduler
+from listener.sources.registry import build_enabled_sources, build_source
+from listener.stats import mention_stats, source_status
+from listener.store import migrate
+from listener.store.db import make_engine, make_session_factory
+from responders.cli import app
+from responders.cli.common import (
+    ConfigOption,
+    Context,
+    exits_cleanly_on_config_error,
+    fail,
+    logging_to_stderr,
+    make_context,
+)
+
+log = logging.getLogger(__name__)
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@exits_cleanly_on_config_error
+def db_upgrade(config: Path = ConfigOption) -> None:
+    """Create or upgrade the database schema (Alembic) to the newest version."""
+    ctx = make_context(config)
+    url = ctx.database_url if ctx.has_config or ctx.settings.database_url else None
+    if url is None:
+        url = ctx.reading_database_url()
+    migrate.upgrade(url)
+    typer.echo(f"database is at revision {migrate.current_revision(url)}")
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def poll(
+    config: Path = ConfigOption,
+    once: bool = typer.Option(False, "--once", help="Poll each source once, then exit."),
+    source: str | None = typer.Option(None, "--source", help="Only this source (by name)."),
+) -> None:
+    """Poll sources for new mentions. With --once, poll each once and exit (cron, tests)."""
+    if not once:
+        raise fail("`poll` without --once is `mentiondesk run`")
+    ctx = make_context(config)
+    with logging_to_stderr():
+        chosen = [ctx.config.source(source)] if source else ctx.config.sources
+        sources = [build_source(s, ctx.config.brands) for s in chosen if s.enabled or source]
+        if not sources:
+            raise fail("no enabled sources in the configuration")
+        failed = False
+        for src in sources:
+            outcome = polling.poll_once(ctx.session_factory, src)
+            typer.echo(_describe(outcome))
+            failed |= outcome.error is not None
+    raise typer.Exit(1 if failed else 0)
+
+
+def _describe(outcome: polling.PollOutcome) -> str:
+    if outcome.skipped_until is not None:
+        return f"{outcome.source_name}: paused until {outcome.skipped_until:%Y-%m-%d %H:%M:%S}Z"
+    if outcome.error is not None:
+        return f"{outcome.source_name}: failed: {outcome.error}"
+    rejected = f", {outcome.rejected} rejected" if outcome.rejected else ""
+    return f"{outcome.source_name}: {outcome.stored} new mention(s){rejected}"
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def run(config: Path = ConfigOption) -> None:
+    """Run the listener: every enabled source on its schedule, until Ctrl-C."""
+    ctx = make_context(config)
+    with logging_to_stderr():
+        sources = build_enabled_sources(ctx.config.sources, ctx.config.brands)
+        if not sources:
+            raise fail("no enabled sources in the configuration")
+        migrate.upgrade(ctx.database_url)
+        intervals = {s.name: s.poll_interval_seconds for s in ctx.config.sources}
+        scheduler = build_scheduler(sources, ctx.session_factory, intervals=intervals)
+        scheduler.start()
+        typer.echo(f"listening to {', '.join(s.name for s in sources)}; Ctrl-C to stop")
+        wait_for_ctrl_c()
+        scheduler.shutdown(wait=True)
+
+
+def wait_for_ctrl_c() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def _reading_session(ctx: Context) -> Session:
+    return make_session_factory(make_engine(ctx.reading_database_url()))()
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def stats(
+    config: Path = ConfigOption,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Mention counts: per network, total, competitor, per brand and status."""
+    with _reading_session(make_context(config)) as session:
+        figures = mention_stats(session)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2, sort_keys=True))
+        return
+    typer.echo(f"mentions: {figures['total']} ({figures['competitor']} about competitors)")
+    for network, count in figures["mentions"].items():
+        typer.echo(f"  {network:<9} {count}")
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def status(
+    config: Path = ConfigOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Per source: health (last success, last error, paused until), cursors, mentions stored."""
+    ctx = make_context(config)
+    names = [s.name for s in ctx.config.sources] if ctx.has_config else []
+    with _reading_session(ctx) as session:
+        rows = source_status(session, names)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("no sources have been polled yet")
+    for row in rows:
+        state = "paused until " + row["paused_until"] if row["paused_until"] else "ok"
+        if row["last_error"] and row["consecutive_failures"]:
+            state = f"failing ({row['consecutive_failures']}x): {row['last_error']}"
+        typer.echo(f"{row['source']}: {row['mentions']} mentions; {state}")
+        typer.echo(f"  last success: {row['last_success_at'] or 'never'}")
+        for stream, value in row["cursors"].items():
+            typer.echo(f"  cursor {stream}: {value}")
