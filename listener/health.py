@@ -24,9 +24,10 @@ AUTH_FAILED_PAUSE = BACKOFF_CAP
 MAX_ERROR_LENGTH = 500
 
 # Anything that looks like a credential in an error text: "Bearer abc", "token=abc", "password: x".
-_SECRET_PATTERN = re.compile(
-    r"(?i)\b(bearer|basic|oauth|authorization|access_token|refresh_token|token|secret|password|"
-    r"client_secret|api_key|apikey)\b(\s*[:=]\s*|\s+)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+_SCHEME_SECRET = re.compile(r"(?i)\b(bearer|basic|oauth)\s+[^\s,;]+")
+_KEY_VALUE_SECRET = re.compile(
+    r"(?i)\b(authorization|access_token|refresh_token|token|secret|client_secret|password|"
+    r"api_key|apikey)\b(\s*[:=]\s*)(?!(?:bearer|basic|oauth)\b)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
 )
 
 
@@ -60,7 +61,8 @@ def safe_error_message(error: BaseException) -> str:
     if not isinstance(error, SourceError):
         text = f"{type(error).__name__}: {text}"
     text = " ".join(text.split())
-    text = _SECRET_PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    text = _SCHEME_SECRET.sub(lambda m: f"{m.group(1)} [redacted]", text)
+    text = _KEY_VALUE_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
     if len(text) > MAX_ERROR_LENGTH:
         text = text[: MAX_ERROR_LENGTH - 1] + "…"
     return text
