@@ -10,7 +10,6 @@ transactions on PostgreSQL take their row locks in the same order and cannot dea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,9 +18,6 @@ from sqlalchemy.orm import Session
 from listener.sources.base import FetchResult, RawAuthor, RawMention
 from listener.store.models import Author, Cursor, Mention, RejectedPayload
 from listener.store.types import utcnow
-
-# Large enough for any page, small enough for SQLite's bound-parameter limit per statement.
-_CHUNK = 500
 
 
 def dialect_insert(session: Session, table: Table) -> Insert:
@@ -54,10 +50,6 @@ def _unique_mentions(mentions: list[RawMention]) -> list[RawMention]:
     for mention in mentions:
         by_id.setdefault(mention.external_id, mention)
     return [by_id[key] for key in sorted(by_id)]
-
-
-def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    return [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
 
 
 def _upsert_authors(
@@ -93,11 +85,10 @@ def _upsert_authors(
             "updated_at": insert.excluded.updated_at,
         },
     )
-    ids: dict[str, int] = {}
-    for chunk in _chunks(rows):
-        result = session.execute(stmt.values(chunk).returning(table.c.external_id, table.c.id))
-        ids.update({external_id: author_id for external_id, author_id in result})
-    return ids
+    # A cached statement executed with many parameter sets: SQLAlchemy's "insertmanyvalues" sends
+    # it as batched multi-row INSERTs without compiling a new statement for every page.
+    result = session.execute(stmt.returning(table.c.external_id, table.c.id), rows)
+    return {external_id: author_id for external_id, author_id in result}
 
 
 def _insert_mentions(
@@ -136,11 +127,8 @@ def _insert_mentions(
         .on_conflict_do_nothing(index_elements=[table.c.network, table.c.external_id])
         .returning(table.c.id)
     )
-    new = 0
-    for chunk in _chunks(rows):
-        # RETURNING yields only the rows actually inserted, on both dialects.
-        new += len(session.execute(stmt.values(chunk)).all())
-    return new
+    # RETURNING yields only the rows actually inserted, on both dialects.
+    return len(session.execute(stmt, rows).all())
 
 
 def _insert_rejected(
@@ -177,7 +165,7 @@ def _upsert_cursors(
         index_elements=[table.c.source_name, table.c.stream],
         set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
     )
-    session.execute(stmt.values(rows))
+    session.execute(stmt, rows)
 
 
 def load_cursors(session: Session, source_name: str) -> dict[str, str]:
