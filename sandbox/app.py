@@ -51,7 +51,7 @@ def create_app(state: SandboxState, *, seeder: Any = None) -> FastAPI:
 
     @app.post("/_sandbox/faults", status_code=201)
     def add_fault(fault: dict[str, Any] = Body(...)) -> dict[str, Any]:
-        network = fault.get("network", "*")
+        network = fault.setdefault("network", "*")
         if network != "*" and network not in NETWORKS:
             raise HTTPException(400, f"unknown network {network!r}")
         try:
@@ -87,7 +87,9 @@ def create_app(state: SandboxState, *, seeder: Any = None) -> FastAPI:
         """Publish `count` posts of realistic traffic right now ("faster on demand")."""
         if seeder is None:
             raise HTTPException(409, "this sandbox runs without a seeder")
-        count = int(body.get("count", 10))
+        count = body.get("count", 10)
+        if not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise HTTPException(400, "count must be an integer from 1 to 10000")
         return {"published": seeder.publish_batch(count)}
 
     return app
