@@ -13,12 +13,9 @@ from listener.store.models import Cursor, Mention, RejectedPayload, SourceHealth
 
 def mention_stats(session: Session) -> dict[str, Any]:
     by_network = dict.fromkeys(NETWORKS, 0)
-    for network, count in session.execute(
-        select(Mention.network, func.count()).group_by(Mention.network)
-    ):
-        by_network[network] = count
-    by_status = dict(session.execute(select(Mention.status, func.count()).group_by(Mention.status)))
-    by_brand = dict(session.execute(select(Mention.brand, func.count()).group_by(Mention.brand)))
+    by_network.update(_counts_by(session, Mention.network))
+    by_status = _counts_by(session, Mention.status)
+    by_brand = _counts_by(session, Mention.brand)
     competitor = session.scalar(
         select(func.count()).select_from(Mention).where(Mention.is_competitor.is_(True))
     )
@@ -36,9 +33,7 @@ def mention_stats(session: Session) -> dict[str, Any]:
 def source_status(session: Session, source_names: list[str]) -> list[dict[str, Any]]:
     """One row per source: health, cursors, mentions stored. Sources never polled show empty."""
     health = {h.source_name: h for h in session.scalars(select(SourceHealth))}
-    counts = dict(
-        session.execute(select(Mention.source_name, func.count()).group_by(Mention.source_name))
-    )
+    counts = _counts_by(session, Mention.source_name)
     cursors: dict[str, dict[str, str]] = {}
     for cursor in session.scalars(select(Cursor).order_by(Cursor.stream)):
         cursors.setdefault(cursor.source_name, {})[cursor.stream] = cursor.value
@@ -60,6 +55,11 @@ def source_status(session: Session, source_names: list[str]) -> list[dict[str, A
             }
         )
     return rows
+
+
+def _counts_by(session: Session, column) -> dict[str, int]:
+    rows = session.execute(select(column, func.count()).group_by(column)).tuples()
+    return {key: count for key, count in rows}
 
 
 def _iso(value) -> str | None:

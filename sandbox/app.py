@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException
+from fastapi import Body, FastAPI, HTTPException, Request
 
 from sandbox.state import NETWORKS, SandboxState
 
@@ -83,10 +84,18 @@ def create_app(state: SandboxState, *, seeder: Any = None) -> FastAPI:
         return {"network": network, "id": created.id}
 
     @app.post("/_sandbox/seed")
-    def seed(body: dict[str, Any] = Body(default={})) -> dict[str, Any]:
+    async def seed(request: Request) -> dict[str, Any]:
         """Publish `count` posts of realistic traffic right now ("faster on demand")."""
         if seeder is None:
             raise HTTPException(409, "this sandbox runs without a seeder")
+        raw = await request.body()
+        try:
+            # Any content type: `curl -d '{"count": 50}'` sends it as a form.
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raise HTTPException(400, 'body must be JSON like {"count": 50}') from None
+        if not isinstance(body, dict):
+            raise HTTPException(400, 'body must be a JSON object like {"count": 50}')
         count = body.get("count", 10)
         if not isinstance(count, int) or not 1 <= count <= 10_000:
             raise HTTPException(400, "count must be an integer from 1 to 10000")
