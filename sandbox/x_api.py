@@ -404,7 +404,7 @@ def build_router(state: SandboxState) -> APIRouter:
             response: Response = JSONResponse(error.body(), 401, headers=headers)
         else:
             headers, allowed = limiter.hit(token, endpoint)
-            fault = await take_fault(state, "x", request)
+            fault = await take_fault(state, "x", request) if allowed else None
             if not allowed:
                 response = _too_many_requests(headers)
             elif fault is not None and fault.kind == "rate_limit":

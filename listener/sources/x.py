@@ -277,6 +277,8 @@ class XSource:
             return None  # an exclusion, or a hit on something our terms do not cover
         author_id = str(item.get("author_id", ""))
         user = users.get(author_id)
+        if self._is_own(author_id, user):
+            return None  # our own replies often name the brand; they are not mentions
         if user is None:
             log.warning("X post %s came without its author %r", tweet_id, author_id)
             author = RawAuthor(external_id=author_id, handle=author_id)
@@ -314,6 +316,12 @@ class XSource:
             conversation_id=_optional_str(item.get("conversation_id")),
             language=_optional_str(item.get("lang")),
         )
+
+    def _is_own(self, author_id: str, user: dict[str, Any] | None) -> bool:
+        if author_id and author_id == self._account_id:
+            return True
+        handle = str(user.get("username", "")) if user else ""
+        return bool(handle) and handle.lower() == (self._account_handle or "").lower()
 
     # replying -------------------------------------------------------------------------------
     def reply(self, in_reply_to_id: str, text: str) -> str:
@@ -450,6 +458,10 @@ def make_client(config: SourceConfig) -> tuple[tweepy.Client, bool]:
         # We pause the source ourselves (RateLimited); tweepy would sleep inside the poll.
         wait_on_rate_limit=False,
     )
+    # tweepy logs request headers, bearer token included, at DEBUG: never let that through.
+    tweepy_log = logging.getLogger("tweepy.client")
+    if tweepy_log.getEffectiveLevel() < logging.INFO:
+        tweepy_log.setLevel(logging.INFO)
     client.session.mount(
         X_API_HOST + "/", _XAdapter(config.api_base_url, config.request_timeout_seconds)
     )

@@ -208,6 +208,17 @@ def test_reply_to_a_mention_is_posted(x_sandbox, make_source):
     assert reply["author_handle"] == "northwindair"
 
 
+def test_our_own_replies_are_not_mentions(x_sandbox, make_source):
+    source = make_source()
+    mention = publish(x_sandbox, "@northwindair where is my bag?")
+    first, cursors = fetch_all(source, {})
+    assert [m.external_id for m in first.mentions] == [mention.id]
+    source.reply(mention.id, "Sorry! Northwind Air will find it @alice")
+    second, _ = fetch_all(source, cursors)
+    assert second.mentions == []
+    assert second.cursors  # the reply was read, and passed over
+
+
 def test_reply_with_oauth1_keys(x_sandbox, make_source, monkeypatch):
     for key in ("CK", "CS", "AT", "ATS"):
         monkeypatch.setenv(f"TEST_X_{key}", f"{key.lower()}-value")
