@@ -18,11 +18,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
+    # "heads": each stage's tables may be a branch of their own; upgrade them all.
     command.upgrade(alembic_config(url), revision)
 
 
-def current_revision(url: str) -> str | None:
+def current_revision(url: str) -> str:
     from alembic.runtime.migration import MigrationContext
 
     from listener.store.db import make_engine
@@ -30,6 +31,7 @@ def current_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return ", ".join(sorted(heads)) or "(empty)"
     finally:
         engine.dispose()
