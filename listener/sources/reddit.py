@@ -10,6 +10,7 @@ Streams, each with its own cursor (the fullname of the newest item seen, "t3_…
 - "search:<brand>:<subreddit>" for every brand and configured subreddit ("all" = everywhere):
   subreddit search, sort=new, for the brand's terms. Reddit search is fuzzy, so every result is
   checked again with BrandMatcher (which also applies exclusions). Search finds submissions only.
+  The first poll searches the past week; later polls search all time, bounded by the cursor.
 - "comments:<subreddit>" for every named subreddit: its new comments, brand-filtered here. Not for
   "all": r/all/comments is the whole site's firehose, which no rate limit lets us keep up with.
 - "mentions" when account_handle is set: the inbox's u/<account> mentions (always kept).
@@ -18,7 +19,8 @@ Cursors: with a cursor we ask for `before=<cursor>`, which Reddit answers with t
 newer than it (newest first); the newest of each page becomes the next `before`. So we walk
 forward in time, and when max_pages stops us the cursor is the newest item actually read: the next
 poll continues from there and nothing is skipped. Without a cursor (first poll) we read newest
-first with `after`, up to max_pages, and start the cursor at the newest item.
+first with `after`, up to max_pages, and start the cursor at the newest item. A stream still empty
+gets no cursor, so its next poll is again a first poll.
 
 Listings are read with praw's public `Reddit.request` (parsed JSON, praw still doing auth, rate
 pacing and retries) rather than praw's model objects: each child is then checked on its own, so
@@ -195,6 +197,10 @@ class RedditSource:
             params = {**stream.params, "limit": str(self._page_size)}
             if cursor:
                 params["before"] = newest or cursor
+                if "t" in params:
+                    # The week bounds only the first poll's backfill; later the cursor bounds
+                    # the walk, and its anchor must not age out of the searched period.
+                    params["t"] = "all"
             elif after:
                 params["after"] = after
             listing = self._get_listing(stream.path, params)

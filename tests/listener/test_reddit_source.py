@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
 from config.settings import Brand, SourceConfig
+from listener.polling import poll_once
 from listener.sources import reddit
 from listener.sources.errors import (
     AuthFailed,
@@ -18,6 +20,7 @@ from listener.sources.errors import (
     SourceError,
     SourceUnavailable,
 )
+from listener.store.models import Cursor, Mention, RejectedPayload
 from sandbox.server import SandboxServer
 from sandbox.state import Post
 
@@ -307,3 +310,24 @@ def test_search_query_quotes_phrases_and_drops_sigils():
     assert reddit.search_query(BRANDS[0]) == (
         '"Northwind Air" OR "Northwind Airlines" OR northwindair OR flynorthwind'
     )
+
+
+def test_poll_once_stores_reddit_mentions_cursors_and_rejects(
+    network, credentials, session_factory
+):
+    post = submission(network, "Northwind Air lost my bag", "Help!")
+    comment(network, post, "u/northwindair please help")
+    network.state.add_fault(network="reddit", kind="malformed_item", path_contains="/mentions")
+    comment(network, post, "u/northwindair me too")
+    source = make_source(network, credentials)
+
+    outcome = poll_once(session_factory, source)
+    again = poll_once(session_factory, source)
+
+    assert outcome.ok and outcome.stored == 2 and outcome.rejected == 1
+    assert again.ok and again.stored == 0
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Mention)) == 2
+        assert session.scalar(select(func.count()).select_from(RejectedPayload)) == 1
+        streams = set(session.scalars(select(Cursor.stream)))
+        assert streams == {"search:Northwind Air:all", "mentions"}
