@@ -24,6 +24,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+from config.people import EmployeeConfig, TeamConfig, check_people
+from config.routing import RoutingConfig, check_routing
 
 Network = Literal["x", "reddit", "mastodon", "bluesky"]
 NETWORKS: tuple[str, ...] = ("x", "reddit", "mastodon", "bluesky")
@@ -166,6 +168,15 @@ class AppConfig(_Strict):
     brands: Annotated[list[Brand], Field(min_length=1)]
     sources: list[SourceConfig] = Field(default_factory=list)
     database: DatabaseConfig = DatabaseConfig()
+    teams: list[TeamConfig] = Field(default_factory=list)
+    employees: list[EmployeeConfig] = Field(default_factory=list)
+    routing: RoutingConfig = RoutingConfig()
+
+    @model_validator(mode="after")
+    def _people_and_routing_fit(self) -> AppConfig:
+        check_people(self.teams, self.employees)
+        check_routing(self.routing, [t.name for t in self.teams])
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> AppConfig:

@@ -1,0 +1,1 @@
+"""Employees and teams: who can answer, when, in which languages, how much at once."""

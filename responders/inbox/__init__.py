@@ -1,0 +1,1 @@
+"""The inbox: conversations, their lifecycle and history."""

@@ -1,0 +1,1 @@
+"""Reports: append-only response-time events and the queries over them."""

@@ -1,0 +1,1 @@
+"""Routing: rules decide a team, priority and SLA; assignment picks the person."""
