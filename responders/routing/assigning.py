@@ -23,6 +23,7 @@ def give_to(
     kind: str = EVENT_ASSIGN,
     actor_id: int | None = None,
     detail: str | None = None,
+    notify: bool = True,
 ) -> None:
     """Assign (or claim, transfer, escalate to) `employee_id`, record it, tell them."""
     previous = route.assignee_id
@@ -46,6 +47,6 @@ def give_to(
         employee_id=employee_id,
         detail=detail,
     )
-    if actor_id != employee_id:  # nobody needs telling about what they did themselves
+    if notify and actor_id != employee_id:  # nobody needs telling about what they did themselves
         notify_assigned(session, mention=mention, employee_id=employee_id, now=at)
     session.flush()
