@@ -342,7 +342,9 @@ def build_router(state: SandboxState) -> APIRouter:
 
     def fault_response(fault: Fault, headers: dict[str, str], client: _Client) -> Response | None:
         if fault.kind == "rate_limit":
-            exhausted = windows.exhausted_headers(client.client_id)
+            # An injected limit is a short burst (2 s), not the rest of the 10-minute window:
+            # prawcore sleeps until the announced reset before its next request.
+            exhausted = {**windows.exhausted_headers(client.client_id), "x-ratelimit-reset": "2"}
             return JSONResponse(
                 {"message": "Too Many Requests", "error": 429},
                 status_code=429,
@@ -493,6 +495,22 @@ def build_router(state: SandboxState) -> APIRouter:
 
             username = client.username
             return _listing(newest_first(keep), params, lambda p: things.mention(p, username))
+
+        return await serve(request, produce, listing=True)
+
+    @_routes(router, "/user/{username}/comments", ["GET"])
+    async def user_comments(request: Request, username: str) -> Response:
+        """A user's comments, newest first (praw: redditor.comments.new())."""
+
+        def produce(_client: _Client, params: Any) -> dict[str, Any]:
+            account = state.account_by_handle(NETWORK, username)
+            if account is None:
+                return _empty_listing()
+
+            def keep(p: Post) -> bool:
+                return not things.is_submission(p) and p.author_id == account.id
+
+            return _listing(newest_first(keep), params, things.thing)
 
         return await serve(request, produce, listing=True)
 
