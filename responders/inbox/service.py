@@ -257,13 +257,12 @@ def resolve_conversation(
 
 def inbox_stats(session: Session) -> dict[str, int]:
     """Counts for `mentiondesk stats`: queued, assigned and waiting, replied, resolved."""
-    counts = dict(
-        session.execute(
-            select(Mention.status, func.count())
-            .where(Mention.status.in_((*WAITING, STATUS_REPLIED, STATUS_RESOLVED)))
-            .group_by(Mention.status)
-        ).tuples()
+    rows = session.execute(
+        select(Mention.status, func.count())
+        .where(Mention.status.in_((*WAITING, STATUS_REPLIED, STATUS_RESOLVED)))
+        .group_by(Mention.status)
     )
+    counts = {status: count for status, count in rows}
     return {
         "routed": counts.get(STATUS_ROUTED, 0),
         "assigned_open": counts.get(STATUS_ASSIGNED, 0),

@@ -43,7 +43,7 @@ def _claim_waiting(
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=Mention)
         .execution_options(populate_existing=True)
-    ).tuples()
+    )
     return list(rows)
 
 

@@ -31,7 +31,7 @@ def open_counts(session: Session, employee_ids: list[int]) -> dict[int, int]:
         .join(Mention, Mention.id == MentionRoute.mention_id)
         .where(MentionRoute.assignee_id.in_(employee_ids), Mention.status == STATUS_ASSIGNED)
         .group_by(MentionRoute.assignee_id)
-    ).tuples()
+    )
     return {employee_id: count for employee_id, count in rows if employee_id is not None}
 
 

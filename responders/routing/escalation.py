@@ -37,7 +37,7 @@ def _overdue(
         .order_by(MentionRoute.team_id, MentionRoute.due_at)
         .limit(batch_size)
         .with_for_update(skip_locked=True, of=Mention)
-    ).tuples()
+    )
     return list(rows)
 
 

@@ -57,13 +57,10 @@ def route_pending(
     if not mentions:
         return 0
     verdicts = verdict_facts(session, [m.id for m in mentions])
-    followers = dict(
-        session.execute(
-            select(Author.id, Author.followers).where(
-                Author.id.in_({m.author_id for m in mentions})
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Author.id, Author.followers).where(Author.id.in_({m.author_id for m in mentions}))
     )
+    followers = {author_id: count for author_id, count in rows}
     team_ids: dict[str, int] = {}
     for mention in mentions:
         decision = decide(

@@ -1,4 +1,4 @@
-"""Routing rules: a table of cases through the pure matcher; the first match wins, else the default."""
+"""Routing rules: a table of cases through the pure matcher; first match wins, else the default."""
 
 from __future__ import annotations
 
