@@ -1,9 +1,10 @@
 """X API v2, as tweepy.Client 4.17 uses it (see ../shared/API-NOTES.md section 1).
 
-Endpoints: GET /2/tweets/search/recent, GET /2/users/:id/mentions, GET /2/users/by/username/:name,
-GET /2/users/me, POST /2/tweets. Faithful where a client can tell the difference: only requested
-fields, millisecond timestamps, problem-JSON errors, x-rate-limit-* headers on every answer (a 429
-without a reset header sends tweepy into a tight retry loop), and the 2026 reply rule.
+Endpoints: GET /2/tweets/search/recent, GET /2/users/:id/mentions, GET /2/users/:id/tweets,
+GET /2/users/by/username/:name, GET /2/users/me, POST /2/tweets. Faithful where a client can tell
+the difference: only requested fields, millisecond timestamps, problem-JSON errors, x-rate-limit-*
+headers on every answer (a 429 without a reset header sends tweepy into a tight retry loop), and
+the 2026 reply rule.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from sandbox.x_query import Doc, QuerySyntaxError, parse_query, term_pattern
 PROBLEMS = "https://api.x.com/2/problems/"
 WINDOW_SECONDS = 15 * 60
 # Real per-token limits per 15-minute window (docs.x.com rate-limits table).
-LIMITS = {"search": 450, "mentions": 450, "create": 100, "me": 75, "user_lookup": 300}
+LIMITS = {
+    "search": 450,
+    "mentions": 450,
+    "user_tweets": 900,
+    "create": 100,
+    "me": 75,
+    "user_lookup": 300,
+}
 SEARCH_WINDOW = timedelta(days=7)  # "recent" search sees the last seven days
 MAX_QUERY_LENGTH = 512
 MAX_TWEET_LENGTH = 280
@@ -528,6 +536,17 @@ def build_router(state: SandboxState) -> APIRouter:
             return timeline(request, fault, lambda p: bool(pattern.search(p.text)), 5, None)
 
         return await guarded(request, "mentions", handle)
+
+    @router.get("/2/users/{user_id}/tweets")
+    async def user_tweets(request: Request, user_id: str) -> Response:
+        """The account's own posts and replies, newest first (GET /2/users/:id/tweets)."""
+
+        def handle(fault: Fault | None) -> Response:
+            if user_id not in state.accounts["x"]:
+                return JSONResponse({"errors": [_resource_not_found("id", user_id, "user")]})
+            return timeline(request, fault, lambda p: p.author_id == user_id, 5, None)
+
+        return await guarded(request, "user_tweets", handle)
 
     @router.get("/2/users/by/username/{username}")
     async def user_by_username(request: Request, username: str) -> Response:

@@ -27,3 +27,11 @@ class SourceUnavailable(SourceError):
 
 class BadPayload(SourceError):
     """The network answered with something we cannot understand (a whole response, not one item)."""
+
+
+class ReplyTargetGone(SourceError):
+    """The post to reply to was deleted or is no longer visible. Retrying will not help."""
+
+
+class ReplyNotAllowed(SourceError):
+    """The network's rules forbid this reply (e.g. X's reply rule, a locked or archived thread)."""

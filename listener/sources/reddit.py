@@ -54,6 +54,8 @@ from listener.sources.errors import (
     AuthFailed,
     BadPayload,
     RateLimited,
+    ReplyNotAllowed,
+    ReplyTargetGone,
     SourceError,
     SourceUnavailable,
 )
@@ -308,11 +310,41 @@ class RedditSource:
             target = self._reddit.submission(thing_id)
         else:
             raise ValueError(f"not a Reddit comment or submission fullname: {thing_fullname!r}")
-        with _translated_errors():
+        with _translated_errors(), _reply_refusals():
             created = target.reply(text)
         if created is None:
             raise SourceError("Reddit accepted the reply but returned no comment")
         return str(created.fullname)
+
+    def find_reply(self, thing_fullname: str, text: str) -> str | None:
+        """The fullname of the account's own comment on `thing_fullname` with this text, if any.
+
+        Reads the account's newest comments (a reply is always among them soon after posting).
+        Used to settle whether a reply whose outcome we never recorded actually went out.
+        """
+        username = self._account_handle or self._reddit.config.username
+        if not username:
+            raise AuthFailed(f"source {self.name!r}: no account to look for replies from")
+        wanted = " ".join(text.split())
+        after: str | None = None
+        for _ in range(self._max_pages):
+            params = {"limit": str(self._page_size), "sort": "new"}
+            if after:
+                params["after"] = after
+            listing = self._get_listing(f"user/{quote(username)}/comments/", params)
+            for child in listing["children"]:
+                data = child.get("data") if isinstance(child, dict) else None
+                if (
+                    isinstance(data, dict)
+                    and data.get("parent_id") == thing_fullname
+                    and " ".join(str(data.get("body", "")).split()) == wanted
+                    and isinstance(data.get("name"), str)
+                ):
+                    return data["name"]
+            after = listing.get("after")
+            if not after or not listing["children"]:
+                return None
+        return None
 
 
 def build(config: SourceConfig, brands: list[Brand]) -> RedditSource:
@@ -418,6 +450,24 @@ def _api_wait(message: str) -> timedelta:
         if found.group(2).lower() == "minute"
         else timedelta(seconds=amount)
     )
+
+
+_TARGET_GONE = {"NO_THING_ID", "DELETED_COMMENT", "DELETED_LINK", "INVALID_PARENT"}
+_NOT_ALLOWED = {"THREAD_LOCKED", "TOO_OLD", "COMMENTS_DISABLED"}
+
+
+@contextmanager
+def _reply_refusals() -> Iterator[None]:
+    """A reply Reddit refuses for the post's sake (gone, locked, archived) says so precisely."""
+    try:
+        yield
+    except RedditAPIException as exc:
+        kinds = {item.error_type for item in exc.items}
+        if kinds & _TARGET_GONE:
+            raise ReplyTargetGone(f"Reddit: the post is gone ({exc})") from None
+        if kinds & _NOT_ALLOWED:
+            raise ReplyNotAllowed(f"Reddit does not allow replies there ({exc})") from None
+        raise
 
 
 @contextmanager

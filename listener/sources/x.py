@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,8 @@ from listener.sources.errors import (
     AuthFailed,
     BadPayload,
     RateLimited,
+    ReplyNotAllowed,
+    ReplyTargetGone,
     SourceUnavailable,
 )
 from listener.sources.matching import BrandMatcher
@@ -59,6 +62,14 @@ class ReplyRejected(AuthFailed):
     Retrying the same reply will not help; other replies may still work. It is an AuthFailed so
     callers that only know the generic tree still stop retrying it.
     """
+
+
+class XReplyNotAllowed(ReplyRejected, ReplyNotAllowed):
+    """X's reply rule: the account may reply only to people who mentioned or quoted it."""
+
+
+class XReplyTargetGone(ReplyRejected, ReplyTargetGone):
+    """The post to reply to is deleted or not visible to the account."""
 
 
 class _XAdapter(HTTPAdapter):
@@ -329,18 +340,86 @@ class XSource:
 
         Raises ReplyRejected when X refuses this reply (reply rule, deleted target, too long).
         """
-        body = _call(
-            lambda: self._client.create_tweet(
-                text=text,
-                in_reply_to_tweet_id=in_reply_to_id,
-                user_auth=self._user_auth_for_writes,
-            ),
-            rejecting=True,
-        )
+        try:
+            body = _call(
+                lambda: self._client.create_tweet(
+                    text=text,
+                    in_reply_to_tweet_id=in_reply_to_id,
+                    user_auth=self._user_auth_for_writes,
+                ),
+                rejecting=True,
+            )
+        except ReplyRejected as exc:
+            raise _refined_rejection(exc) from None
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise BadPayload(f"X answered a post creation without an id: {_dump(body)[:200]}")
         return data["id"]
+
+    def find_reply(self, in_reply_to_id: str, text: str) -> str | None:
+        """The id of the account's own reply to `in_reply_to_id` with this text, if it exists.
+
+        Reads the account's timeline (an owned read, cheap and not subject to search's index
+        lag) newer than the replied-to post, since a reply always has a larger id. Used to settle
+        whether a post whose outcome we never recorded (a crash, a timeout) actually went out.
+        """
+        user_id = self._own_user_id()
+        wanted = _comparable(text)
+        token: str | None = None
+        for _ in range(self._max_pages):
+            params: dict[str, Any] = {
+                "since_id": in_reply_to_id,
+                "max_results": 100,
+                "tweet_fields": ["referenced_tweets"],
+            }
+            if token:
+                params["pagination_token"] = token
+            body = _call(lambda p=params: self._client.get_users_tweets(id=user_id, **p))
+            tweets, _users, meta = _page_parts(body)
+            for item in tweets:
+                if not isinstance(item, dict):
+                    continue
+                replied_to = {
+                    str(ref.get("id"))
+                    for ref in item.get("referenced_tweets") or []
+                    if isinstance(ref, dict) and ref.get("type") == "replied_to"
+                }
+                if in_reply_to_id in replied_to and _comparable(str(item.get("text"))) == wanted:
+                    return str(item["id"])
+            token = meta.get("next_token")
+            if not token:
+                return None
+        return None
+
+    def _own_user_id(self) -> str:
+        if self._account_handle:
+            return self._mentioned_user_id()
+        if self._account_id is None:
+            body = _call(lambda: self._client.get_me(user_auth=self._user_auth_for_writes))
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+                raise AuthFailed(f"X did not say who the account is: {_errors_text(body)}")
+            self._account_id = data["id"]
+        return self._account_id
+
+
+def _refined_rejection(exc: ReplyRejected) -> ReplyRejected:
+    """Say which refusal it was, so the employee can be told what to do about it."""
+    message = str(exc)
+    lowered = message.lower()
+    if "not been mentioned" in lowered or "not allowed" in lowered:
+        return XReplyNotAllowed(message)
+    if "deleted" in lowered or "not visible" in lowered or "not found" in lowered:
+        return XReplyTargetGone(message)
+    return exc
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def _comparable(text: str) -> str:
+    # X shortens links to t.co and trims whitespace: compare what survives that.
+    return " ".join(_URL.sub("<link>", text).split())
 
 
 # Translating tweepy's world ------------------------------------------------------------------
