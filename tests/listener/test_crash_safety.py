@@ -1,0 +1,142 @@
+"""kill -9 a polling process mid-poll, again and again; nothing is lost and nothing is doubled.
+
+The child is the real command, `python -m responders.cli poll --once`, reaching the sandbox (run
+in this process) over HTTP and writing to the test database (DATABASE_URL). Every request is
+slowed down a little so that the polls last long enough to be killed in the middle.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from sqlalchemy import func, select
+
+from config.settings import load_config
+from listener.sources.matching import BrandMatcher
+from listener.store.models import Mention
+from sandbox.seeder import Seeder
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = ROOT / "config" / "demo.toml"
+BRANDS = load_config(DEMO_CONFIG).brands
+REDDIT_MENTION = re.compile(r"(?<![\w@/])u/northwindair(?!\w)(?!\.\w)", re.IGNORECASE)
+TRIALS = 6
+CHILD_ENV = {
+    "MENTIONDESK_DEMO_X_BEARER_TOKEN": "crash-test-bearer",
+    "MENTIONDESK_DEMO_REDDIT_CLIENT_ID": "crash-test-id",
+    "MENTIONDESK_DEMO_REDDIT_CLIENT_SECRET": "crash-test-secret",
+    "MENTIONDESK_DEMO_REDDIT_USERNAME": "northwindair",  # the inbox is the brand account's
+    "MENTIONDESK_DEMO_REDDIT_PASSWORD": "crash-test-password",
+}
+
+
+def write_config(tmp_path: Path, sandbox_url: str) -> Path:
+    """The demo configuration, pointed at this sandbox, reading few pages per poll."""
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8401", sandbox_url)
+    text = text.replace("poll_interval_seconds = 15", "poll_interval_seconds = 15\nmax_pages = 2")
+    path = tmp_path / "crash.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path).sources[0].max_pages == 2
+    return path
+
+
+def expected_ids(sandbox_url: str) -> set[tuple[str, str]]:
+    """Every published post the listener must store, from the sandbox's own state."""
+    matcher = BrandMatcher(BRANDS)
+    snapshot = requests.get(f"{sandbox_url}/_sandbox/state", timeout=10).json()
+    ids = {("x", p["id"]) for p in snapshot["posts"]["x"] if matcher.match(p["text"])}
+    for post in snapshot["posts"]["reddit"]:
+        if post["in_reply_to_id"] is None:
+            title = post["extra"].get("title")
+            if matcher.match(f"{title}\n\n{post['text']}" if title else post["text"]):
+                ids.add(("reddit", f"t3_{post['id']}"))
+        elif REDDIT_MENTION.search(post["text"]):
+            ids.add(("reddit", f"t1_{post['id']}"))
+    return ids
+
+
+def start_poll(config: Path, database_url: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, **CHILD_ENV, "DATABASE_URL": database_url}
+    env.pop("MENTIONDESK_CONFIG", None)
+    cmd = [sys.executable, "-m", "responders.cli", "poll", "--once", "--config", str(config)]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def test_kill_9_mid_poll_loses_nothing_and_doubles_nothing(
+    sandbox, engine, session_factory, database_url, tmp_path
+):
+    requests.post(  # no Reddit pacing sleeps inside the child
+        f"{sandbox.url}/reddit/_sandbox/rate_limit",
+        json={"requests_per_window": 1_000_000, "window_seconds": 2},
+        timeout=5,
+    ).raise_for_status()
+    seeder = Seeder(sandbox.state, seed=3)
+    seeder.setup()
+    # Reddit's first poll reads at most max_pages pages back: keep the first backlog under that.
+    seeder.backlog(90)
+    sandbox.state.add_fault(network="*", kind="slow", count=-1, delay_seconds=0.2)
+    config = write_config(tmp_path, sandbox.url)
+    rng = random.Random(20261123)
+
+    killed_mid_poll = 0
+    notes = []
+    for trial in range(TRIALS):
+        seeder.publish_batch(15)  # new traffic keeps arriving between crashes
+        requests_before = len(sandbox.state.fault_hits)
+        child = start_poll(config, database_url, tmp_path / f"trial{trial}.log")
+        deadline = time.monotonic() + 60
+        while len(sandbox.state.fault_hits) == requests_before and child.poll() is None:
+            assert time.monotonic() < deadline, "the polling process never reached the sandbox"
+            time.sleep(0.02)
+        delay = rng.uniform(0.0, 1.2)  # a poll here takes 7 requests of at least 0.2 s each
+        time.sleep(delay)
+        if child.poll() is None:
+            child.kill()  # SIGKILL: no cleanup, no rollback by us
+            killed_mid_poll += 1
+        child.wait(timeout=30)
+        with session_factory() as session:
+            stored = session.scalar(select(func.count()).select_from(Mention))
+        notes.append(
+            f"trial {trial}: kill after {delay:.2f}s rc={child.returncode} "
+            f"requests={len(sandbox.state.fault_hits) - requests_before} stored={stored}"
+        )
+
+    sandbox.state.clear_faults()
+    quiet_runs = 0
+    for run in range(20):  # restart and let it finish: until two polls in a row find nothing
+        log = tmp_path / f"final{run}.log"
+        child = start_poll(config, database_url, log)
+        assert child.wait(timeout=120) == 0, log.read_text()
+        output = log.read_text()
+        new = [int(n) for n in re.findall(r"^[\w.-]+: (\d+) new mention", output, re.MULTILINE)]
+        assert len(new) == 2, output
+        quiet_runs = quiet_runs + 1 if sum(new) == 0 else 0
+        if quiet_runs == 2:
+            break
+    assert quiet_runs == 2, "polling never caught up"
+
+    summary = f"{killed_mid_poll}/{TRIALS} killed mid-poll; " + "; ".join(notes)
+    print(summary)
+    assert killed_mid_poll >= TRIALS // 2, summary
+    with session_factory() as session:
+        doubled = session.execute(
+            select(Mention.network, Mention.external_id, func.count())
+            .group_by(Mention.network, Mention.external_id)
+            .having(func.count() > 1)
+        ).all()
+        stored = {
+            tuple(row) for row in session.execute(select(Mention.network, Mention.external_id))
+        }
+    assert doubled == []
+    expected = expected_ids(sandbox.url)
+    assert len(expected) > 150
+    assert stored == expected, (
+        f"missing {sorted(expected - stored)[:10]}, unexpected {sorted(stored - expected)[:10]}"
+    )
