@@ -46,7 +46,7 @@ def open_conversation_for(session: Session, mention: Mention, *, now: datetime) 
     conversation = session.scalars(
         select(Conversation)
         .where(Conversation.key == key)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
     if conversation.status == CONVERSATION_RESOLVED:

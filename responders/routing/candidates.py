@@ -16,11 +16,13 @@ from responders.routing.pickers import Candidate
 
 def lock_team(session: Session, team_id: int) -> Team:
     """Lock the team row: one worker at a time picks for a team, so capacity and the round robin
-    line stay exact with several workers. Callers lock teams in ascending id order (no deadlock)."""
+    line stay exact with several workers. Callers lock teams in ascending id order (no deadlock).
+    NO KEY UPDATE (key_share) so that rows merely referencing the team (foreign-key checks take
+    KEY SHARE) are not blocked: with a plain FOR UPDATE, two workers deadlocked."""
     return session.scalars(
         select(Team)
         .where(Team.id == team_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
 

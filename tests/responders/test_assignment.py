@@ -1,4 +1,4 @@
-"""Routing and assignment through the database: queues, capacity, away, shifts, language, stickiness."""
+"""Routing and assignment in the database: queues, capacity, away, shifts, language, stickiness."""
 
 from __future__ import annotations
 
