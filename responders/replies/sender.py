@@ -37,6 +37,7 @@ from listener.sources.errors import (
     SourceUnavailable,
 )
 from listener.store.db import session_scope
+from responders.inbox import service as inbox
 from responders.replies.models import (
     STATUS_FAILED,
     STATUS_POSTED,
@@ -230,7 +231,20 @@ def _record_posted(
 
 
 def _after_posted(session: Session, reply: OutboxReply) -> None:
-    """The conversation moves on in the same transaction as the reply's own status."""
+    """The conversation moves on in the same transaction as the reply's own status.
+
+    In a savepoint: if the inbox cannot take it, the reply is still recorded as posted.
+    """
+    try:
+        with session.begin_nested():
+            inbox.record_reply_posted(
+                session,
+                mention_id=reply.mention_id,
+                employee_id=reply.employee_id,
+                posted_at=reply.posted_at or datetime.now(UTC),
+            )
+    except inbox.InboxError as exc:
+        log.error("reply %s posted, but the inbox could not record it: %s", reply.id, exc)
 
 
 def _retry_later(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.store.models import Mention
+from responders.employees.models import Employee
 from responders.replies import limits
 from responders.replies.models import OutboxReply
 
@@ -28,6 +29,8 @@ def queue_reply(
     mention = session.get(Mention, mention_id)
     if mention is None:
         raise ReplyInvalid(f"no mention with id {mention_id}")
+    if session.get(Employee, employee_id) is None:
+        raise ReplyInvalid(f"no employee with id {employee_id}")
     text = text.strip()
     if not text:
         raise ReplyInvalid("the reply is empty")

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from config.settings import Brand, SourceConfig
 from listener.sources import reddit, x
 from listener.store.models import Author, Mention
+from responders.employees.models import Employee
 from responders.replies import sender
 from responders.replies.models import (
     STATUS_FAILED,
@@ -25,7 +27,6 @@ from sandbox.server import SandboxServer
 from sandbox.state import Post
 
 BRANDS = [Brand(name="Northwind Air", names=["Northwind Air"], handles=["@northwindair"])]
-EMPLOYEE_ID = 7
 
 
 @pytest.fixture
@@ -104,7 +105,10 @@ def store_mention(session: Session, post: Post, *, source_name: str) -> Mention:
 
 
 def queue(session: Session, mention: Mention, text: str) -> OutboxReply:
-    reply = queue_reply(session, mention_id=mention.id, employee_id=EMPLOYEE_ID, text=text)
+    employee = session.scalar(select(Employee)) or Employee(name="Ann", email="ann@example.com")
+    session.add(employee)
+    session.flush()
+    reply = queue_reply(session, mention_id=mention.id, employee_id=employee.id, text=text)
     session.commit()
     return reply
 
@@ -133,6 +137,7 @@ def test_x_reply_lands_once_in_the_thread(network, session, session_factory):
     row = reload(session_factory, reply)
     assert (row.status, row.external_id, row.error) == (STATUS_POSTED, posted["id"], None)
     assert reply_url(row, row.mention) == f"https://x.com/i/web/status/{posted['id']}"
+    assert row.mention.status == "replied"  # the inbox recorded it in the same transaction
 
 
 def test_reddit_reply_lands_once_under_the_comment(network, session, session_factory):

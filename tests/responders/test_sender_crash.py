@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Brand, SourceConfig
 from listener.sources import x
 from listener.store.models import Author, Mention
+from responders.employees.models import Employee
 from responders.replies import sender
 from responders.replies.models import STATUS_POSTED, STATUS_SENDING, OutboxReply
 from responders.replies.service import queue_reply
@@ -105,9 +106,12 @@ def test_sigkill_between_post_and_commit_still_posts_once(
         matched_query="@northwindair",
         raw={},
     )
-    session.add(mention)
+    employee = Employee(name="Ann", email="ann@example.com")
+    session.add_all([mention, employee])
     session.flush()
-    reply = queue_reply(session, mention_id=mention.id, employee_id=1, text="Found it, Alice!")
+    reply = queue_reply(
+        session, mention_id=mention.id, employee_id=employee.id, text="Found it, Alice!"
+    )
     session.commit()
     # X takes a moment before it creates the post: time to take the lock once "sending" is in.
     sandbox.state.add_fault(network="x", kind="slow", path_contains="/2/tweets", delay_seconds=1)
