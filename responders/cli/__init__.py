@@ -17,3 +17,4 @@ app = typer.Typer(
 # Registration order is the order `--help` lists them.
 from responders.cli import listen  # noqa: E402,F401,I001
 from responders.cli import demo  # noqa: E402,F401,I001
+from responders.cli import people  # noqa: E402,F401,I001

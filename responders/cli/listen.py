@@ -26,6 +26,7 @@ from responders.cli.common import (
     logging_to_stderr,
     make_context,
 )
+from responders.inbox.service import inbox_stats
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def stats(
     """Mention counts: per network, total, competitor, per brand and status."""
     with _reading_session(make_context(config)) as session:
         figures = mention_stats(session)
+        figures.update(inbox_stats(session))
     if as_json:
         typer.echo(json.dumps(figures, indent=2, sort_keys=True))
         return

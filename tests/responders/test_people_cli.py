@@ -1,0 +1,86 @@
+"""The people and inbox commands, run through the real Typer app against the test database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from responders.cli import app
+from responders.employees.service import sync_people_from_config
+from responders.routing.service import route_pending
+from tests.responders.routing_data import MONDAY_10, author, config, mention
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "mentiondesk.toml"
+    path.write_text('[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n')
+    return path
+
+
+@pytest.fixture
+def run(database_url: str, config_file):
+    env = {"DATABASE_URL": database_url, "MENTIONDESK_CONFIG": str(config_file)}
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, list(args), env=env)
+
+    return invoke
+
+
+def test_employees_add_list_away_back(engine, run) -> None:
+    added = run(
+        "employees", "add", "Ann@Northwind.example", "--name", "Ann", "--team", "support",
+        "--language", "en", "--language", "de", "--hours", "Mon-Fri 09:00-17:00",
+        "--time-zone", "Europe/Berlin", "--capacity", "3",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert run("employees", "away", "ann@northwind.example").exit_code == 0
+    [ann] = json.loads(run("employees", "list", "--json").stdout)
+    assert ann["email"] == "ann@northwind.example" and ann["away"] is True
+    assert ann["teams"] == ["support"] and ann["languages"] == ["en", "de"]
+    assert run("employees", "back", "ann@northwind.example").exit_code == 0
+    assert json.loads(run("employees", "list", "--json").stdout)[0]["away"] is False
+
+
+def test_bad_input_exits_with_a_reason(engine, run) -> None:
+    bad_zone = run("employees", "add", "x@y.z", "--name", "X", "--time-zone", "Mars/Base")
+    assert bad_zone.exit_code == 2 and "unknown time zone" in bad_zone.output
+    missing = run("employees", "away", "nobody@y.z")
+    assert missing.exit_code == 1 and "no employee" in missing.output
+
+
+def test_inbox_claim_transfer_resolve_and_stats(session, run) -> None:
+    sync_people_from_config(
+        session,
+        config(
+            '[[teams]]\nname = "support"\n'
+            '[[employees]]\nname = "Ann"\nemail = "ann@n.example"\nteams = ["support"]\n'
+            '[[employees]]\nname = "Bob"\nemail = "bob@n.example"\nteams = ["support"]\n'
+        ),
+    )
+    waiting = mention(session, author(session, "customer"), text="Northwind Air, where is my bag?")
+    route_pending(session, config('[[teams]]\nname = "support"\n'), now=MONDAY_10)
+    session.commit()
+
+    [item] = json.loads(run("inbox", "--json").stdout)
+    assert (
+        item["mention_id"] == waiting.id and item["assignee"] is None and item["team"] == "support"
+    )
+
+    assert run("claim", str(waiting.id), "--employee", "ann@n.example").exit_code == 0
+    assert json.loads(run("inbox", "--employee", "ann@n.example", "--json").stdout)
+    moved = run("transfer", str(waiting.id), "--to", "bob@n.example")
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(run("inbox", "--employee", "ann@n.example", "--json").stdout) == []
+    [bobs] = json.loads(run("inbox", "--employee", "bob@n.example", "--json").stdout)
+    assert bobs["assignee"] == "bob@n.example"
+
+    stats = json.loads(run("stats", "--json").stdout)
+    assert (stats["routed"], stats["assigned_open"], stats["resolved"]) == (0, 1, 0)
+    assert run("resolve", str(waiting.id)).exit_code == 0
+    stats = json.loads(run("stats", "--json").stdout)
+    assert (stats["assigned_open"], stats["replied"], stats["resolved"]) == (0, 0, 1)
+    assert run("resolve", "999999").exit_code == 1
