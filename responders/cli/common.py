@@ -83,11 +83,13 @@ class Context:
         return url
 
     def reading_database_url(self) -> str:
-        """For read-only commands: with no configuration at all, read the demo's database.
+        """DATABASE_URL, else the configuration's database; with neither, the demo's database.
 
         So `mentiondesk stats` in a second terminal shows what `make run` is collecting.
         """
-        if self.has_config or self.settings.database_url:
+        if self.settings.database_url:
+            return self.settings.database_url
+        if self.has_config:
             return self.database_url
         demo_db = DEMO_DATA_DIR / "mentiondesk.db"
         if demo_db.exists():

@@ -39,9 +39,7 @@ app.add_typer(db_app, name="db")
 def db_upgrade(config: Path = ConfigOption) -> None:
     """Create or upgrade the database schema (Alembic) to the newest version."""
     ctx = make_context(config)
-    url = ctx.database_url if ctx.has_config or ctx.settings.database_url else None
-    if url is None:
-        url = ctx.reading_database_url()
+    url = ctx.reading_database_url()
     migrate.upgrade(url)
     typer.echo(f"database is at revision {migrate.current_revision(url)}")
 
