@@ -1,13 +1,33 @@
-"""Queueing notifications. Callers (routing, escalation) flush; they never wait for delivery."""
+"""Notifications: routing queues them (flush only); a separate job delivers them.
+
+Delivery failures are retried with backoff and logged; they never touch routing's transactions.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import smtplib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from responders.notify.models import CHANNELS, Notification
+from config.errors import ConfigError
+from listener.store.db import session_scope
+from responders.employees.models import Employee
+from responders.notify.email import send_email
+from responders.notify.models import (
+    CHANNEL_EMAIL,
+    CHANNELS,
+    STATUS_FAILED,
+    STATUS_PENDING,
+    STATUS_SENT,
+    STATUS_SKIPPED,
+    Notification,
+)
+from responders.notify.settings import NotifyConfig
+from responders.notify.webhook import WebhookFailed, post_webhook
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +63,152 @@ def enqueue_notification(
         )
     session.flush()
     log.debug("queued %s notification for employee %s", kind, employee_id)
+
+
+# Delivery: a job of its own, one short transaction per notification ------------------------------
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+BATCH_SIZE = 100
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver_pending(
+    session_factory: sessionmaker[Session],
+    settings: NotifyConfig,
+    *,
+    now: datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Send due notifications; returns how many were delivered. Failures are retried later.
+
+    Delivery is at least once: a crash after sending and before committing sends it again,
+    which for a notification is better than losing it.
+    """
+    now = now or datetime.now(UTC)
+    with session_scope(session_factory) as session:
+        due = list(
+            session.scalars(
+                select(Notification.id)
+                .where(Notification.status == STATUS_PENDING, Notification.next_attempt_at <= now)
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(batch_size)
+            )
+        )
+    delivered = 0
+    for notification_id in due:
+        with session_scope(session_factory) as session:
+            # Several workers on PostgreSQL: each row goes to one of them.
+            notification = session.scalar(
+                select(Notification)
+                .where(Notification.id == notification_id, Notification.status == STATUS_PENDING)
+                .with_for_update(skip_locked=True)
+            )
+            if notification is not None:
+                delivered += _deliver_one(session, notification, settings, now, environ)
+    return delivered
+
+
+def _deliver_one(
+    session: Session,
+    notification: Notification,
+    settings: NotifyConfig,
+    now: datetime,
+    environ: Mapping[str, str] | None,
+) -> int:
+    employee = session.get(Employee, notification.employee_id)
+    try:
+        if notification.channel == CHANNEL_EMAIL:
+            sent = _send_email(notification, employee, settings, environ)
+        else:
+            sent = _send_webhook(notification, employee, settings, environ)
+    except (OSError, smtplib.SMTPException, WebhookFailed, ConfigError) as exc:
+        _failed_attempt(notification, settings, now, f"{type(exc).__name__}: {exc}")
+        return 0
+    if not sent:
+        return 0
+    notification.status = STATUS_SENT
+    notification.sent_at = now
+    notification.last_error = None
+    notification.attempts += 1
+    return 1
+
+
+def _send_email(
+    notification: Notification,
+    employee: Employee | None,
+    settings: NotifyConfig,
+    environ: Mapping[str, str] | None,
+) -> bool:
+    if settings.email is None:
+        return _skip(notification, "email is not configured ([notify.email])")
+    if employee is None or not employee.email:
+        return _skip(notification, f"employee #{notification.employee_id} has no email address")
+    login = settings.email.login(environ)
+    notification.recipient = employee.email
+    send_email(
+        settings.email,
+        to_address=employee.email,
+        to_name=employee.name,
+        subject=notification.subject,
+        body=_text(notification),
+        login=(login[0], login[1].get_secret_value()) if login else None,
+    )
+    return True
+
+
+def _send_webhook(
+    notification: Notification,
+    employee: Employee | None,
+    settings: NotifyConfig,
+    environ: Mapping[str, str] | None,
+) -> bool:
+    url = settings.webhook_url(environ)
+    if url is None:
+        return _skip(notification, "no webhook is configured (notify.webhook_url_env)")
+    notification.recipient = f"${settings.webhook_url_env}"  # the URL itself is a secret
+    who = f"{employee.name}: " if employee is not None else ""
+    post_webhook(
+        url.get_secret_value(),
+        text=f"{who}{notification.subject}\n{_text(notification)}",
+        timeout=settings.webhook_timeout_seconds,
+    )
+    return True
+
+
+def _text(notification: Notification) -> str:
+    return f"{notification.body}\n\n{notification.link}" if notification.link else notification.body
+
+
+def _skip(notification: Notification, reason: str) -> bool:
+    notification.status = STATUS_SKIPPED
+    notification.last_error = reason
+    return False
+
+
+def _failed_attempt(
+    notification: Notification, settings: NotifyConfig, now: datetime, error: str
+) -> None:
+    notification.attempts += 1
+    notification.last_error = error
+    if notification.attempts >= settings.max_attempts:
+        notification.status = STATUS_FAILED
+        log.error(
+            "notification %s (%s) given up after %s attempts: %s",
+            notification.id,
+            notification.channel,
+            notification.attempts,
+            error,
+        )
+        return
+    notification.next_attempt_at = now + backoff(notification.attempts)
+    log.warning(
+        "notification %s (%s) failed, retrying at %s: %s",
+        notification.id,
+        notification.channel,
+        notification.next_attempt_at.isoformat(),
+        error,
+    )
