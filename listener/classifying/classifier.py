@@ -1,0 +1,285 @@
+"""Verdicts for texts: screening, then a model, then topics. Two models behind one interface.
+
+- `HeadsClassifier`: an encoder (MiniLM by default) plus our trained heads.
+- `SequenceClassifier`: any complete sequence-classification model, labels mapped via id2label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from listener.classifying import lexicon
+from listener.classifying.encoder import (
+    MAX_TOKENS,
+    Encoder,
+    load_pretrained,
+    resolve_encoder_location,
+    short_name,
+)
+from listener.classifying.fitting import predict_probabilities
+from listener.classifying.heads import Heads, HeadsUnavailable
+from listener.classifying.labels import NEUTRAL, SENTIMENTS
+from listener.classifying.screening import ScreeningRules, screen
+from listener.classifying.topics import TopicMatcher
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    complaint: bool
+    complaint_score: float
+    topic: str | None
+    flags: tuple[str, ...]
+    model_version: str
+
+    def as_output(self) -> dict:
+        """The public JSON shape (`mentiondesk classify` output)."""
+        return {
+            "sentiment": self.sentiment,
+            "sentiment_scores": self.sentiment_scores,
+            "complaint": self.complaint,
+            "complaint_score": self.complaint_score,
+            "topic": self.topic,
+            "model": self.model_version,
+        }
+
+
+class Classifier(Protocol):
+    version: str
+
+    def classify(
+        self,
+        texts: Sequence[object],
+        *,
+        languages: Sequence[str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Verdict]: ...
+
+
+@dataclass
+class Predictions:
+    sentiment: torch.Tensor  # [n, 3] probabilities in SENTIMENTS order
+    complaint: torch.Tensor  # [n] probability of a complaint
+    embeddings: torch.Tensor  # [n, d] sentence embeddings, for topics
+
+
+class _ScreeningClassifier:
+    """Shared path: screen, deduplicate, predict, attach topics. Subclasses implement `_predict`."""
+
+    version: str
+    complaint_threshold: float = 0.5
+
+    def __init__(self, rules: ScreeningRules, topics: TopicMatcher) -> None:
+        self.rules = rules
+        self.topics = topics
+
+    def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
+        raise NotImplementedError
+
+    def _embed(self, texts: list[str]) -> torch.Tensor:
+        return self._predict(texts, None).embeddings
+
+    def classify(
+        self,
+        texts: Sequence[object],
+        *,
+        languages: Sequence[str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Verdict]:
+        languages = languages if languages is not None else [None] * len(texts)
+        screened = [screen(t, lang, self.rules) for t, lang in zip(texts, languages, strict=True)]
+        # Identical texts (retweets, copy-paste campaigns) are judged once.
+        unique = list(dict.fromkeys(s.text_for_model for s in screened if s.text_for_model))
+        predictions = self._predict(unique, progress) if unique else None
+        topics = self.topics.match(predictions.embeddings, self._embed) if predictions else []
+        row_of = {text: i for i, text in enumerate(unique)}
+        verdicts = []
+        for item in screened:
+            if item.text_for_model is None or predictions is None:
+                verdicts.append(self._unjudged(item.flags))
+                continue
+            row = row_of[item.text_for_model]
+            scores = {
+                label: round(float(p), 4)
+                for label, p in zip(SENTIMENTS, predictions.sentiment[row], strict=True)
+            }
+            complaint_score = round(float(predictions.complaint[row]), 4)
+            verdicts.append(
+                Verdict(
+                    sentiment=max(scores, key=scores.__getitem__),
+                    sentiment_scores=scores,
+                    complaint=complaint_score >= self.complaint_threshold,
+                    complaint_score=complaint_score,
+                    topic=topics[row],
+                    flags=item.flags,
+                    model_version=self.version,
+                )
+            )
+        return verdicts
+
+    def _unjudged(self, flags: tuple[str, ...]) -> Verdict:
+        scores = {label: (1.0 if label == NEUTRAL else 0.0) for label in SENTIMENTS}
+        return Verdict(NEUTRAL, scores, False, 0.0, None, flags, self.version)
+
+
+class HeadsClassifier(_ScreeningClassifier):
+    def __init__(
+        self,
+        encoder: Encoder,
+        heads_dir: Path,
+        *,
+        rules: ScreeningRules | None = None,
+        topics: TopicMatcher | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
+        self.encoder = encoder
+        self.heads = Heads.load(heads_dir)
+        if self.heads.metadata.encoder != encoder.name:
+            raise HeadsUnavailable(
+                f"heads in {heads_dir} were trained on encoder {self.heads.metadata.encoder!r}, "
+                f"not {encoder.name!r}: retrain them with `mentiondesk train`"
+            )
+        self.complaint_threshold = self.heads.metadata.complaint_threshold
+        self.batch_size = batch_size
+        self.version = f"{short_name(encoder.name)}+heads-{Heads.fingerprint(heads_dir)}"
+
+    def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
+        pooled = self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)
+        if pooled.shape[-1] != self.heads.metadata.hidden_size:
+            raise HeadsUnavailable(
+                f"encoder hidden size {pooled.shape[-1]} does not match the heads' "
+                f"{self.heads.metadata.hidden_size}"
+            )
+        scores = lexicon.features(texts) if self.heads.metadata.features.lexicon else None
+        features = self.heads.select_features(pooled, scores)
+        return Predictions(
+            sentiment=predict_probabilities(self.heads.sentiment, features),
+            complaint=predict_probabilities(self.heads.complaint, features),
+            embeddings=pooled[:, -1, :],
+        )
+
+
+# Label names complete models commonly use, mapped onto ours.
+_LABEL_ALIASES = {
+    "negative": "negative",
+    "neg": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+    "complaint": "complaint",
+    "not_complaint": "not_complaint",
+    "no_complaint": "not_complaint",
+    "not complaint": "not_complaint",
+}
+
+
+def map_labels(id2label: Mapping[int, str], overrides: Mapping[str, str]) -> dict[int, str]:
+    mapped = {}
+    for index, label in id2label.items():
+        key = overrides.get(label) or _LABEL_ALIASES.get(label.strip().lower())
+        if key:
+            mapped[int(index)] = key
+    if not any(v in SENTIMENTS for v in mapped.values()):
+        raise HeadsUnavailable(
+            f"none of the model's labels {sorted(id2label.values())} map to a sentiment; "
+            "set label_map (model label -> negative/neutral/positive/complaint/not_complaint)"
+        )
+    return mapped
+
+
+class SequenceClassifier(_ScreeningClassifier):
+    """A complete model. Without complaint labels, the complaint score is P(negative)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        label_map: Mapping[str, str] | None = None,
+        allow_download: bool = False,
+        rules: ScreeningRules | None = None,
+        topics: TopicMatcher | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
+        self.name = name
+        self.location = resolve_encoder_location(name)
+        self.label_map = dict(label_map or {})
+        self.allow_download = allow_download
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._loaded: tuple | None = None
+        config_file = Path(self.location) / "config.json"
+        fingerprint = (
+            hashlib.sha256(config_file.read_bytes()).hexdigest()[:10]
+            if config_file.is_file()
+            else hashlib.sha256(name.encode()).hexdigest()[:10]
+        )
+        self.version = f"{short_name(name)}+seqcls-{fingerprint}"
+
+    def _load(self):
+        with self._lock:
+            if self._loaded is None:
+                tokenizer = load_pretrained(
+                    self.location, AutoTokenizer, allow_download=self.allow_download
+                )
+                model = load_pretrained(
+                    self.location,
+                    AutoModelForSequenceClassification,
+                    allow_download=self.allow_download,
+                )
+                model.eval()
+                self._loaded = (tokenizer, model, map_labels(model.config.id2label, self.label_map))
+            return self._loaded
+
+    def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
+        tokenizer, model, labels = self._load()
+        sentiment_rows, complaint_rows, embedding_rows = [], [], []
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = tokenizer(
+                    texts[start : start + self.batch_size],
+                    padding=True,
+                    truncation=True,
+                    max_length=MAX_TOKENS,
+                    return_tensors="pt",
+                )
+                out = model(**batch, output_hidden_states=True)
+                probs = torch.softmax(out.logits, dim=-1)
+                sentiment = torch.zeros(len(probs), len(SENTIMENTS))
+                complaint = torch.zeros(len(probs), 2)  # not, yes
+                for index, key in labels.items():
+                    if key in SENTIMENTS:
+                        sentiment[:, SENTIMENTS.index(key)] += probs[:, index]
+                    else:
+                        complaint[:, int(key == "complaint")] += probs[:, index]
+                sentiment = sentiment / sentiment.sum(dim=1, keepdim=True).clamp(min=1e-9)
+                if complaint.sum() > 0:
+                    complaint_p = complaint[:, 1] / complaint.sum(dim=1).clamp(min=1e-9)
+                else:
+                    complaint_p = sentiment[:, SENTIMENTS.index("negative")]
+                mask = batch["attention_mask"].unsqueeze(-1).to(out.hidden_states[-1].dtype)
+                embedding = (out.hidden_states[-1] * mask).sum(1) / mask.sum(1).clamp(min=1)
+                sentiment_rows.append(sentiment)
+                complaint_rows.append(complaint_p)
+                embedding_rows.append(embedding)
+                if progress is not None:
+                    progress(min(start + self.batch_size, len(texts)))
+        return Predictions(
+            torch.cat(sentiment_rows), torch.cat(complaint_rows), torch.cat(embedding_rows)
+        )

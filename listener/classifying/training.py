@@ -1,0 +1,230 @@
+"""Training the heads: encode every labelled text once, measure on held-out splits, then fit on all.
+
+Every CSV in the data folder with columns (text, sentiment) feeds the sentiment head and every
+CSV with (text, complaint) the complaint head; staff corrections join them when asked. Smaller
+sets are weighted up (at most SET_WEIGHT_CAP times) so the biggest domain does not drown the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+
+from listener.classifying import lexicon, metrics
+from listener.classifying.datasets import (
+    COMPLAINT_LABELS,
+    normalise_complaint_label,
+    normalise_sentiment_label,
+)
+from listener.classifying.encoder import Encoder
+from listener.classifying.fitting import FitOptions, fit_head, predict_probabilities
+from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
+from listener.classifying.labels import SENTIMENTS
+
+logger = logging.getLogger(__name__)
+
+SET_WEIGHT_CAP = 3.0
+Say = Callable[[str], None]
+
+
+@dataclass
+class LabelledSet:
+    name: str
+    task: str  # "sentiment" | "complaint"
+    texts: list[str]
+    labels: list[str]  # SENTIMENTS, or COMPLAINT_LABELS
+
+
+@dataclass
+class TrainOptions:
+    layers: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6])
+    lexicon: bool = True
+    head_hidden: int = 128
+    dropout: float = 0.2
+    dev_fraction: float = 0.15  # 0: no held-out figures, fit once on everything
+    sentiment_fit: FitOptions = field(default_factory=lambda: FitOptions(epochs=20))
+    complaint_fit: FitOptions = field(default_factory=lambda: FitOptions(epochs=40))
+    seed: int = 7
+
+
+@dataclass
+class TrainingResult:
+    heads: Heads
+    figures: dict[str, float]  # "<task>/<set>/<metric>" on the held-out split
+    reports: dict[str, metrics.Report]  # same keys without the metric, ours and "vader:" ones
+
+
+def read_data_folder(folder: Path) -> list[LabelledSet]:
+    sets = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "text" not in rows[0]:
+            continue
+        for task, normalise in (
+            ("sentiment", normalise_sentiment_label),
+            ("complaint", normalise_complaint_label),
+        ):
+            if task in rows[0]:
+                sets.append(
+                    LabelledSet(
+                        path.stem,
+                        task,
+                        [r["text"] for r in rows],
+                        [normalise(r[task]) for r in rows],
+                    )
+                )
+    return sets
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def encode_all(
+    encoder: Encoder, texts: list[str], *, cache: Path | None, say: Say
+) -> dict[str, torch.Tensor]:
+    """Pooled states per text key; a cache file makes retraining with corrections quick."""
+    store: dict[str, torch.Tensor] = {}
+    if cache is not None and cache.is_file():
+        store = torch.load(cache, weights_only=True)
+    missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in store))
+    if missing:
+        step = max(1, len(missing) // 20)
+        say(f"encoding {len(missing)} texts with {encoder.name}")
+
+        def progress(done: int) -> None:
+            if done % step < encoder_batch or done == len(missing):
+                say(f"  encoded {done}/{len(missing)}")
+
+        encoder_batch = 64
+        pooled = encoder.encode(missing, batch_size=encoder_batch, progress=progress)
+        for text, row in zip(missing, pooled, strict=True):
+            store[_text_key(text)] = row.to(torch.float16)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(store, cache)
+    return store
+
+
+def _split(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    cut = int(n * fraction)
+    return order[cut:], order[:cut]
+
+
+def _weights(sets: list[LabelledSet]) -> list[float]:
+    largest = max(len(s.texts) for s in sets)
+    return [min(SET_WEIGHT_CAP, largest / len(s.texts)) for s in sets]
+
+
+def _fit(task, sets, parts, features_of, heads_meta, options, say) -> torch.nn.Module:
+    labels = list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
+    xs, ys, ws = [], [], []
+    for labelled, weight, indices in zip(sets, _weights(sets), parts, strict=True):
+        xs.append(features_of([labelled.texts[i] for i in indices]))
+        ys.extend(labels.index(labelled.labels[i]) for i in indices)
+        ws.extend([weight] * len(indices))
+    heads = Heads.new(heads_meta, dropout=options.dropout)
+    head = heads.sentiment if task == "sentiment" else heads.complaint
+    fit = options.sentiment_fit if task == "sentiment" else options.complaint_fit
+
+    def progress(epoch: int, loss: float) -> None:
+        if epoch % 5 == 0 or epoch == fit.epochs:
+            say(f"  {task} head: epoch {epoch}/{fit.epochs}, loss {loss:.3f}")
+
+    return fit_head(
+        head,
+        torch.cat(xs),
+        torch.tensor(ys),
+        classes=len(labels),
+        options=fit,
+        sample_weights=torch.tensor(ws),
+        progress=progress,
+    )
+
+
+def _predict_labels(task: str, head, features: torch.Tensor, threshold: float) -> list[str]:
+    probabilities = predict_probabilities(head, features)
+    if task == "sentiment":
+        return [SENTIMENTS[int(i)] for i in probabilities.argmax(dim=1)]
+    return [COMPLAINT_LABELS[int(p >= threshold)] for p in probabilities]
+
+
+def vader_labels(task: str, texts: list[str]) -> list[str]:
+    if task == "sentiment":
+        return [lexicon.sentiment(t) for t in texts]
+    return [COMPLAINT_LABELS[int(lexicon.complaint(t))] for t in texts]
+
+
+def train_heads(
+    encoder: Encoder,
+    sets: list[LabelledSet],
+    *,
+    options: TrainOptions | None = None,
+    cache: Path | None = None,
+    say: Say = logger.info,
+) -> TrainingResult:
+    options = options or TrainOptions()
+    for task in ("sentiment", "complaint"):
+        if not any(s.task == task for s in sets):
+            raise ValueError(f"no labelled data for {task}: need a CSV with columns text,{task}")
+    store = encode_all(encoder, [t for s in sets for t in s.texts], cache=cache, say=say)
+    sample = next(iter(store.values()))
+    meta = HeadsMetadata(
+        encoder=encoder.name,
+        hidden_size=int(sample.shape[-1]),
+        features=FeatureSpec(layers=list(options.layers), lexicon=options.lexicon),
+        head_hidden=options.head_hidden,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_data=sorted(f"{s.task}:{s.name} ({len(s.texts)} rows)" for s in sets),
+    )
+    probe = Heads.new(meta)
+
+    def features_of(texts: list[str]) -> torch.Tensor:
+        pooled = torch.stack([store[_text_key(t)] for t in texts]).to(torch.float32)
+        scores = lexicon.features(texts) if options.lexicon else None
+        return probe.select_features(pooled, scores)
+
+    figures: dict[str, float] = {}
+    reports: dict[str, metrics.Report] = {}
+    final_heads = Heads.new(meta, dropout=options.dropout)
+    for task in ("sentiment", "complaint"):
+        task_sets = [s for s in sets if s.task == task]
+        labels = list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
+        if options.dev_fraction > 0:
+            splits = [_split(len(s.texts), options.dev_fraction, options.seed) for s in task_sets]
+            say(f"{task}: fitting on {100 - options.dev_fraction * 100:.0f}%, measuring the rest")
+            head = _fit(task, task_sets, [tr for tr, _ in splits], features_of, meta, options, say)
+            for labelled, (_, dev) in zip(task_sets, splits, strict=True):
+                texts = [labelled.texts[i] for i in dev]
+                truth = [labelled.labels[i] for i in dev]
+                ours = metrics.report(
+                    truth, _predict_labels(task, head, features_of(texts), 0.5), labels
+                )
+                vader = metrics.report(truth, vader_labels(task, texts), labels)
+                key = f"{task}/{labelled.name}"
+                reports[key], reports[f"vader:{key}"] = ours, vader
+                for name, report in ((key, ours), (f"vader:{key}", vader)):
+                    figures[f"{name}/macro_f1"] = round(report.macro_f1 * 100, 2)
+                    figures[f"{name}/macro_recall"] = round(report.macro_recall * 100, 2)
+                say(
+                    f"  held out {labelled.name}: macro-F1 {ours.macro_f1 * 100:.1f} "
+                    f"(VADER {vader.macro_f1 * 100:.1f}), macro-recall "
+                    f"{ours.macro_recall * 100:.1f} (VADER {vader.macro_recall * 100:.1f})"
+                )
+        say(f"{task}: fitting the final head on all {sum(len(s.texts) for s in task_sets)} rows")
+        everything = [list(range(len(s.texts))) for s in task_sets]
+        head = _fit(task, task_sets, everything, features_of, meta, options, say)
+        setattr(final_heads, task, head)
+    meta.figures = figures
+    return TrainingResult(final_heads, figures, reports)

@@ -1,0 +1,200 @@
+"""The Hugging Face path with tiny models created here: our heads on another encoder, and a complete
+sequence-classification model read through its id2label. Nothing is downloaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
+
+from listener.classifying.classifier import HeadsClassifier
+from listener.classifying.encoder import Encoder
+from listener.classifying.fitting import FitOptions
+from listener.classifying.heads import Heads, HeadsUnavailable
+from listener.classifying.labels import FLAG_EMPTY, SENTIMENTS
+from listener.classifying.settings import ClassifierConfig, build_classifier
+from listener.classifying.training import LabelledSet, TrainOptions, train_heads
+
+WORDS = [
+    "good",
+    "great",
+    "love",
+    "thanks",
+    "awesome",
+    "bad",
+    "awful",
+    "hate",
+    "broken",
+    "lost",
+    "late",
+    "refund",
+] + [
+    *[
+        "the",
+        "a",
+        "my",
+        "flight",
+        "bag",
+        "is",
+        "was",
+        "and",
+        "again",
+        "service",
+        "today",
+        "okay",
+        "fine",
+    ],
+]
+
+
+def _tiny_config(**extra) -> BertConfig:
+    torch.manual_seed(0)
+    return BertConfig(
+        vocab_size=len(WORDS) + 5,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        **extra,
+    )
+
+
+def _save_tokenizer(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    BertTokenizerFast(vocab={token: i for i, token in enumerate(tokens)}).save_pretrained(folder)
+
+
+def make_tiny_encoder(folder: Path) -> Path:
+    _save_tokenizer(folder)
+    BertModel(_tiny_config()).save_pretrained(folder)
+    return folder
+
+
+def make_tiny_sequence_model(folder: Path, id2label: dict[int, str]) -> Path:
+    _save_tokenizer(folder)
+    config = _tiny_config(id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    BertForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+POSITIVE = ["good great love", "thanks awesome service", "love my flight", "great service today"]
+NEGATIVE = ["bad awful hate", "lost my bag again", "flight was late and broken", "awful service"]
+NEUTRAL = ["the flight today", "my bag is okay", "a flight", "service is fine"]
+
+
+def _tiny_sets() -> list[LabelledSet]:
+    texts = POSITIVE + NEGATIVE + NEUTRAL
+    sentiments = ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
+    complaints = ["not_complaint"] * 4 + ["complaint"] * 4 + ["not_complaint"] * 4
+    return [
+        LabelledSet("tiny-sentiment", "sentiment", texts, sentiments),
+        LabelledSet("tiny-complaints", "complaint", texts, complaints),
+    ]
+
+
+@pytest.fixture(scope="module")
+def tiny_heads(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Heads trained on a tiny sample over a tiny encoder (head training, end to end)."""
+    root = tmp_path_factory.mktemp("tiny")
+    encoder_dir = make_tiny_encoder(root / "encoder")
+    options = TrainOptions(
+        layers=[1, 2],
+        lexicon=False,
+        head_hidden=16,
+        dropout=0.0,
+        dev_fraction=0.0,
+        sentiment_fit=FitOptions(epochs=150, batch_size=4, learning_rate=1e-2),
+        complaint_fit=FitOptions(epochs=150, batch_size=4, learning_rate=1e-2),
+    )
+    messages: list[str] = []
+    result = train_heads(
+        Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=messages.append
+    )
+    result.heads.save(root / "heads")
+    assert any("encoding 12 texts" in m for m in messages)
+    assert any("epoch 150/150" in m for m in messages)
+    return encoder_dir, root / "heads"
+
+
+def test_heads_trained_on_a_tiny_sample_learn_it(tiny_heads: tuple[Path, Path]) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
+    verdicts = classifier.classify(POSITIVE + NEGATIVE + NEUTRAL)
+    assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
+    assert [v.complaint for v in verdicts] == [False] * 4 + [True] * 4 + [False] * 4
+    assert classifier.version == f"encoder+heads-{Heads.fingerprint(heads_dir)}"
+    assert all(v.model_version == classifier.version for v in verdicts)
+    for verdict in verdicts:
+        assert set(verdict.sentiment_scores) == set(SENTIMENTS)
+        assert sum(verdict.sentiment_scores.values()) == pytest.approx(1.0, abs=1e-3)
+        assert 0.0 <= verdict.complaint_score <= 1.0
+
+
+def test_saved_heads_are_small_and_reload_identically(tiny_heads: tuple[Path, Path]) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    first = HeadsClassifier(Encoder(str(encoder_dir)), heads_dir).classify(["lost my bag"])
+    again = HeadsClassifier(Encoder(str(encoder_dir)), heads_dir).classify(["lost my bag"])
+    assert first == again
+    assert (heads_dir / "heads.safetensors").stat().st_size < 50_000
+
+
+def test_heads_refuse_an_encoder_they_were_not_trained_on(tiny_heads: tuple[Path, Path]) -> None:
+    _, heads_dir = tiny_heads
+    with pytest.raises(HeadsUnavailable, match="retrain"):
+        HeadsClassifier(Encoder(), heads_dir)
+
+
+def test_missing_local_model_folder_is_a_clear_error(tmp_path: Path) -> None:
+    classifier = build_classifier(
+        ClassifierConfig(sequence_classification_model=str(tmp_path / "nothing-here"))
+    )
+    with pytest.raises(Exception, match="cannot load model"):
+        classifier.classify(["hello"])
+
+
+def test_sequence_classification_model_maps_labels_through_id2label(tmp_path: Path) -> None:
+    folder = make_tiny_sequence_model(tmp_path / "m", {0: "NEG", 1: "Neutral", 2: "positive"})
+    classifier = build_classifier(ClassifierConfig(sequence_classification_model=str(folder)))
+    verdicts = classifier.classify(["good great love", "", "lost my bag"])
+    assert classifier.version.startswith("m+seqcls-")
+    for verdict in (verdicts[0], verdicts[2]):
+        assert verdict.sentiment in SENTIMENTS
+        assert sum(verdict.sentiment_scores.values()) == pytest.approx(1.0, abs=1e-3)
+        # No complaint labels: the complaint score falls back to P(negative).
+        assert verdict.complaint_score == pytest.approx(
+            verdict.sentiment_scores["negative"], abs=1e-3
+        )
+    assert verdicts[1].flags == (FLAG_EMPTY,)
+
+
+def test_sequence_model_with_complaint_labels_and_a_label_map(tmp_path: Path) -> None:
+    id2label = {0: "LABEL_0", 1: "LABEL_1", 2: "complaint", 3: "not_complaint"}
+    folder = make_tiny_sequence_model(tmp_path / "m", id2label)
+    classifier = build_classifier(
+        ClassifierConfig(
+            sequence_classification_model=str(folder),
+            label_map={"LABEL_0": "negative", "LABEL_1": "positive"},
+        )
+    )
+    (verdict,) = classifier.classify(["awful service"])
+    assert verdict.sentiment in ("negative", "positive")
+    assert verdict.sentiment_scores["neutral"] == 0.0
+    with torch.inference_mode():
+        model = BertForSequenceClassification.from_pretrained(folder)
+        tokenizer = BertTokenizerFast.from_pretrained(folder)
+        probs = torch.softmax(
+            model(**tokenizer(["awful service"], return_tensors="pt")).logits, -1
+        )[0]
+    expected = float(probs[2] / (probs[2] + probs[3]))
+    assert verdict.complaint_score == pytest.approx(expected, abs=1e-3)
+
+
+def test_sequence_model_without_usable_labels_is_refused(tmp_path: Path) -> None:
+    folder = make_tiny_sequence_model(tmp_path / "m", {0: "LABEL_0", 1: "LABEL_1"})
+    classifier = build_classifier(ClassifierConfig(sequence_classification_model=str(folder)))
+    with pytest.raises(HeadsUnavailable, match="label_map"):
+        classifier.classify(["good"])
