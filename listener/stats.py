@@ -58,7 +58,7 @@ def source_status(session: Session, source_names: list[str]) -> list[dict[str, A
 
 
 def _counts_by(session: Session, column) -> dict[str, int]:
-    rows = session.execute(select(column, func.count()).group_by(column)).tuples()
+    rows = session.execute(select(column, func.count()).group_by(column)).all()
     return {key: count for key, count in rows}
 
 
