@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+from config.notify import NotifyConfig
 from config.people import EmployeeConfig, TeamConfig, check_people
 from config.routing import RoutingConfig, check_routing
 
@@ -171,6 +172,7 @@ class AppConfig(_Strict):
     teams: list[TeamConfig] = Field(default_factory=list)
     employees: list[EmployeeConfig] = Field(default_factory=list)
     routing: RoutingConfig = RoutingConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     @model_validator(mode="after")
     def _people_and_routing_fit(self) -> AppConfig:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.errors import ConfigError
+from config.notify import NotifyConfig
 from listener.store.db import session_scope
 from responders.employees.models import Employee
 from responders.notify.email import send_email
@@ -26,7 +27,6 @@ from responders.notify.models import (
     STATUS_SKIPPED,
     Notification,
 )
-from responders.notify.settings import NotifyConfig
 from responders.notify.webhook import WebhookFailed, post_webhook
 
 log = logging.getLogger(__name__)

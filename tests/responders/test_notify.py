@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.notify import EmailSettings, NotifyConfig
 from responders.employees.models import Employee
 from responders.notify.models import (
     STATUS_FAILED,
@@ -24,7 +25,6 @@ from responders.notify.models import (
     Notification,
 )
 from responders.notify.service import backoff, deliver_pending, enqueue_notification
-from responders.notify.settings import EmailSettings, NotifyConfig
 
 WEBHOOK_ENV = "TEST_NOTIFY_WEBHOOK_URL"
 
