@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from responders.notify.settings import EmailSettings
+from config.notify import EmailSettings
 
 
 def send_email(
