@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import listener.classifying.models  # noqa: F401
 import listener.store.models  # noqa: F401  (registers the tables on Base.metadata)
 from listener.store.db import Base, make_engine
 
