@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import config as config_package
 from config.errors import ConfigError
 from config.settings import AppConfig, Settings, database_url, load_config
 from listener.store.db import make_engine, make_session_factory
@@ -34,6 +36,30 @@ EXIT_CONFIG_ERROR = 2
 
 # The demo keeps its data apart from a real installation's (.mentiondesk/).
 DEMO_DATA_DIR = Path(".demo")
+DEMO_DATABASE = DEMO_DATA_DIR / "mentiondesk.db"
+DEMO_CONFIG = Path(config_package.__file__).parent / "demo.toml"
+_DEMO_CREDENTIALS = (
+    "X_BEARER_TOKEN",
+    "X_CONSUMER_KEY",
+    "X_CONSUMER_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "REDDIT_USERNAME",
+    "REDDIT_PASSWORD",
+)
+
+
+def use_demo_credentials() -> None:
+    """The demo config's credential variables, for the local sandbox (which accepts any token).
+
+    Not secrets: they only ever reach 127.0.0.1. The user names are the sandbox's brand accounts,
+    so the bot reads its own mentions and replies as them.
+    """
+    for name in _DEMO_CREDENTIALS:
+        os.environ.setdefault(f"MENTIONDESK_DEMO_{name}", f"sandbox-{name.lower()}")
+    os.environ["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
 
 
 def fail(message: str, code: int = EXIT_CONFIG_ERROR) -> typer.Exit:
@@ -61,44 +87,51 @@ class Context:
     config_path: Path | None
     settings: Settings
 
-    @cached_property
-    def config(self) -> AppConfig:
-        path = self.config_path or self.settings.config
-        if path is None:
-            raise ConfigError(
-                "no configuration file: pass --config FILE or set MENTIONDESK_CONFIG "
-                "(config/example.toml shows the format)"
-            )
-        return load_config(path)
-
     @property
     def has_config(self) -> bool:
         return (self.config_path or self.settings.config) is not None
 
     @cached_property
+    def uses_demo(self) -> bool:
+        """No configuration and no DATABASE_URL, but a demo has run here: work on the demo.
+
+        So `mentiondesk stats`, `inbox` or `reply` in a second terminal act on what `make run`
+        is showing, with the demo's configuration and its sandbox credentials.
+        """
+        if self.has_config or self.settings.database_url:
+            return False
+        if not DEMO_DATABASE.exists():
+            return False
+        typer.echo(f"(no configuration given: using the demo in {DEMO_DATA_DIR}/)", err=True)
+        return True
+
+    @cached_property
+    def config(self) -> AppConfig:
+        path = self.config_path or self.settings.config
+        if path is None and self.uses_demo:
+            use_demo_credentials()
+            path = DEMO_CONFIG
+        if path is None:
+            raise ConfigError(
+                "no configuration file: pass --config FILE or set MENTIONDESK_CONFIG "
+                "(config/example.toml shows the format; `make run` starts a demo)"
+            )
+        return load_config(path)
+
+    @cached_property
     def database_url(self) -> str:
+        """DATABASE_URL, else the configuration's database, else the demo's (see uses_demo)."""
+        if self.settings.database_url:
+            return self.settings.database_url
+        if self.uses_demo:
+            return f"sqlite:///{DEMO_DATABASE.resolve()}"
         url = database_url(self.config, self.settings)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return url
 
     def reading_database_url(self) -> str:
-        """DATABASE_URL, else the configuration's database; with neither, the demo's database.
-
-        So `mentiondesk stats` in a second terminal shows what `make run` is collecting.
-        """
-        if self.settings.database_url:
-            return self.settings.database_url
-        if self.has_config:
-            return self.database_url
-        demo_db = DEMO_DATA_DIR / "mentiondesk.db"
-        if demo_db.exists():
-            typer.echo(f"(no configuration given: reading the demo database {demo_db})", err=True)
-            return f"sqlite:///{demo_db.resolve()}"
-        raise ConfigError(
-            "no configuration file: pass --config FILE or set MENTIONDESK_CONFIG or DATABASE_URL "
-            "(config/example.toml shows the format; `make run` starts a demo)"
-        )
+        return self.database_url
 
     @cached_property
     def engine(self) -> Engine:

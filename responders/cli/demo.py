@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 import time
 from pathlib import Path
 
 import typer
 
-import config as config_package
 from config.settings import load_config
 from listener.jobs import build_scheduler
 from listener.sources.registry import build_enabled_sources
@@ -18,33 +15,19 @@ from listener.stats import mention_stats
 from listener.store import migrate
 from listener.store.db import make_engine, make_session_factory, session_scope
 from responders.cli import app
-from responders.cli.common import DEMO_DATA_DIR, exits_cleanly_on_config_error, logging_to_stderr
+from responders.cli.common import (
+    DEMO_CONFIG,
+    DEMO_DATA_DIR,
+    exits_cleanly_on_config_error,
+    logging_to_stderr,
+    use_demo_credentials,
+)
 from responders.cli.listen import wait_for_ctrl_c
 from sandbox.seeder import Seeder
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
 
-DEMO_CONFIG = Path(config_package.__file__).parent / "demo.toml"
 DEMO_SANDBOX_PORT = 8401  # demo.toml's api_base_url points here
-
-
-def _give_demo_credentials() -> None:
-    """The sandbox accepts any token; mint throwaway ones so nothing real is ever needed."""
-    for name in (
-        "X_BEARER_TOKEN",
-        "X_CONSUMER_KEY",
-        "X_CONSUMER_SECRET",
-        "X_ACCESS_TOKEN",
-        "X_ACCESS_TOKEN_SECRET",
-        "REDDIT_CLIENT_ID",
-        "REDDIT_CLIENT_SECRET",
-        "REDDIT_USERNAME",
-        "REDDIT_PASSWORD",
-    ):
-        os.environ.setdefault(f"MENTIONDESK_DEMO_{name}", f"sandbox-{secrets.token_hex(8)}")
-    # The sandbox's brand accounts: the bot reads its own mentions as them.
-    os.environ["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
-    os.environ["MENTIONDESK_DEMO_X_ACCESS_TOKEN"] = "9000001-" + secrets.token_hex(8)
 
 
 @app.command()
@@ -58,7 +41,7 @@ def demo(
     seed: int | None = typer.Option(None, help="Seed for a repeatable story."),
 ) -> None:
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
-    _give_demo_credentials()
+    use_demo_credentials()
     demo_config = load_config(DEMO_CONFIG)
     data_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(data_dir / 'mentiondesk.db').resolve()}"
