@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def short_name(name: str | None) -> str:
 
 
 def load_pretrained(location: str, loader, *, allow_download: bool):
+    # Loading bars would clutter the CLI's stderr, where our own progress goes.
+    transformers_logging.disable_progress_bar()
     # local_files_only keeps us offline unless the operator explicitly allows downloads.
     try:
         return loader.from_pretrained(location, local_files_only=not allow_download)

@@ -191,6 +191,8 @@ def train_heads(
     probe = Heads.new(meta)
 
     def features_of(texts: list[str]) -> torch.Tensor:
+        if not texts:
+            return torch.zeros(0, meta.input_size)
         pooled = torch.stack([store[_text_key(t)] for t in texts]).to(torch.float32)
         scores = lexicon.features(texts) if options.lexicon else None
         return probe.select_features(pooled, scores)
@@ -206,6 +208,8 @@ def train_heads(
             say(f"{task}: fitting on {100 - options.dev_fraction * 100:.0f}%, measuring the rest")
             head = _fit(task, task_sets, [tr for tr, _ in splits], features_of, meta, options, say)
             for labelled, (_, dev) in zip(task_sets, splits, strict=True):
+                if not dev:  # too small to hold any out
+                    continue
                 texts = [labelled.texts[i] for i in dev]
                 truth = [labelled.labels[i] for i in dev]
                 ours = metrics.report(

@@ -1,0 +1,188 @@
+"""Classifier commands: classify a file, train the heads, evaluate on labelled data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from listener.classifying.classifier import Classifier
+from listener.classifying.datasets import InputError, read_labelled, read_posts
+from listener.classifying.encoder import Encoder, EncoderUnavailable
+from listener.classifying.evaluation import TASKS, evaluate
+from listener.classifying.heads import HeadsUnavailable
+from listener.classifying.service import corrections_for_training
+from listener.classifying.settings import TRAINED_HEADS_SUBDIR, ClassifierConfig, build_classifier
+from listener.classifying.training import (
+    LabelledSet,
+    TrainOptions,
+    read_data_folder,
+    train_heads,
+)
+from listener.store.db import session_scope
+from responders.cli import app
+from responders.cli.common import ConfigOption, Context, exits_cleanly_on_config_error, fail
+from responders.cli.common import make_context as _make_context
+
+log = logging.getLogger(__name__)
+
+# Inputs at least this long get a progress bar on stderr.
+PROGRESS_FROM_ROWS = 200
+DEFAULT_TRAINING_DATA = Path("../shared/data")
+
+
+def _classifier_config(ctx: Context) -> ClassifierConfig:
+    """The config file's [classifier] table once the app config has one; defaults otherwise."""
+    if not ctx.has_config:
+        return ClassifierConfig()
+    found = getattr(ctx.config, "classifier", None)
+    return found if isinstance(found, ClassifierConfig) else ClassifierConfig()
+
+
+def _build(ctx: Context) -> Classifier:
+    try:
+        return build_classifier(_classifier_config(ctx), data_dir=ctx.settings.data_dir)
+    except (EncoderUnavailable, HeadsUnavailable) as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def _progress(total: int, label: str):
+    if total < PROGRESS_FROM_ROWS:
+        yield None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = [0]
+
+        def advance(n_done: int) -> None:
+            bar.update(n_done - done[0])
+            done[0] = n_done
+
+        yield advance
+
+
+def _classify(classifier: Classifier, texts: list, label: str):
+    try:
+        with _progress(len(texts), label) as progress:
+            return classifier.classify(texts, progress=progress)
+    except (EncoderUnavailable, HeadsUnavailable) as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def classify(
+    file: Path = typer.Argument(..., help="CSV with a header, JSONL, or plain text (one a line)."),
+    text_column: str = typer.Option("text", "--text-column", help="Column/field with the text."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="JSONL file (default: stdout)."
+    ),
+    config: Path = ConfigOption,
+) -> None:
+    """Sentiment, complaint and topic for each post in FILE, as JSONL in input order."""
+    try:
+        texts = read_posts(file, text_column=text_column)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    verdicts = _classify(_build(_make_context(config)), texts, "classifying")
+    lines = "".join(json.dumps(v.as_output(), ensure_ascii=False) + "\n" for v in verdicts)
+    if output is None:
+        sys.stdout.write(lines)
+    else:
+        output.write_text(lines, encoding="utf-8")
+        typer.echo(f"{len(verdicts)} verdict(s) written to {output}", err=True)
+
+
+@app.command()
+@exits_cleanly_on_config_error
+def train(
+    data: Path = typer.Option(
+        DEFAULT_TRAINING_DATA,
+        "--data",
+        help="Folder of labelled CSVs: columns text + sentiment, or text + complaint.",
+        envvar="MENTIONDESK_TRAINING_DATA",
+    ),
+    include_corrections: bool = typer.Option(
+        False, "--include-corrections", help="Add staff corrections from the database."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="Heads folder (default: <data dir>/heads, used from then on)."
+    ),
+    dev_fraction: float = typer.Option(
+        0.15, "--dev-fraction", min=0.0, max=0.5, help="Held out to measure; 0 skips it."
+    ),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Embedding cache file (default: <data dir>/embedding-cache.pt)."
+    ),
+    config: Path = ConfigOption,
+) -> None:
+    """Train the sentiment and complaint heads; progress and held-out figures on stderr."""
+    ctx = _make_context(config)
+    settings = _classifier_config(ctx)
+    if settings.sequence_classification_model:
+        raise fail("the configured classifier is a complete model; there are no heads to train")
+    if not data.is_dir():
+        raise fail(f"{data}: training data folder not found (pass --data DIR)")
+    sets = read_data_folder(data)
+    if include_corrections:
+        with session_scope(ctx.session_factory) as session:
+            corrections = corrections_for_training(session)
+        for task, pairs in corrections.items():
+            if pairs:
+                texts, labels = zip(*pairs, strict=True)
+                sets.append(LabelledSet("corrections", task, list(texts), list(labels)))
+        typer.echo(
+            f"corrections: {len(corrections['sentiment'])} sentiment, "
+            f"{len(corrections['complaint'])} complaint",
+            err=True,
+        )
+    data_dir = ctx.settings.data_dir
+    output = output or data_dir / TRAINED_HEADS_SUBDIR
+    encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
+    try:
+        result = train_heads(
+            encoder,
+            sets,
+            options=TrainOptions(dev_fraction=dev_fraction),
+            cache=cache or data_dir / "embedding-cache.pt",
+            say=lambda message: typer.echo(message, err=True),
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    except EncoderUnavailable as exc:
+        raise fail(str(exc)) from None
+    result.heads.save(output)
+    version = build_classifier(settings.model_copy(update={"heads": output})).version
+    typer.echo(f"heads written to {output} (model {version})")
+
+
+@app.command("evaluate")
+@exits_cleanly_on_config_error
+def evaluate_command(
+    file: Path = typer.Argument(..., help="Labelled CSV or JSONL."),
+    task: str = typer.Option(..., "--task", help="sentiment or complaint."),
+    label_column: str = typer.Option(..., "--label-column", help="Column with the true label."),
+    text_column: str = typer.Option("text", "--text-column"),
+    as_json: bool = typer.Option(False, "--json", help="Figures as JSON."),
+    config: Path = ConfigOption,
+) -> None:
+    """Macro-F1, macro-recall, per-class report and confusion matrix, beside VADER's."""
+    if task not in TASKS:
+        raise fail(f"--task must be one of {', '.join(TASKS)}")
+    try:
+        texts, truth = read_labelled(
+            file, task=task, label_column=label_column, text_column=text_column
+        )
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    classifier = _build(_make_context(config))
+    with _progress(len(texts), "evaluating") as progress:
+        try:
+            result = evaluate(classifier, texts, truth, task=task, progress=progress)
+        except (EncoderUnavailable, HeadsUnavailable) as exc:
+            raise fail(str(exc)) from None
+    typer.echo(json.dumps(result.as_dict(), indent=2) if as_json else result.render())

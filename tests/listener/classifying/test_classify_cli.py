@@ -1,0 +1,220 @@
+"""`mentiondesk classify`, `train` and `evaluate` as a user runs them, with the real model."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+import responders.cli.classify  # noqa: F401  (registers the commands)
+from listener.classifying.service import record_correction
+from listener.sources.base import FetchResult, RawAuthor, RawMention
+from listener.store.ingest import store_fetch_result
+from listener.store.types import utcnow
+from responders.cli import app
+
+KEYS = {"sentiment", "sentiment_scores", "complaint", "complaint_score", "topic", "model"}
+ANGRY = "@northwindair you lost my bag again, worst airline, I want my money back"
+HAPPY = "@northwindair what a wonderful crew, thank you for a great flight!"
+
+LABELLED = [
+    (ANGRY, "negative", 1),
+    (HAPPY, "positive", 0),
+    ("@northwindair flight delayed 5 hours and no food vouchers. Terrible.", "negative", 1),
+    ("@northwindair love the new seats, so comfortable", "positive", 0),
+    ("@northwindair does the 9am flight to Chicago have wifi?", "neutral", 0),
+    ("@northwindair is there a lounge in terminal B?", "neutral", 0),
+    ("@northwindair my seat was broken and the staff were rude", "negative", 1),
+    ("@northwindair thanks, the rebooking was quick and easy", "positive", 0),
+]
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    # A private data folder: no heads trained by another test leak into this one.
+    monkeypatch.setenv("MENTIONDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MENTIONDESK_CONFIG", raising=False)
+    return CliRunner()
+
+
+def _write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_classify_csv_prints_one_object_per_row_in_order(runner: CliRunner, tmp_path: Path) -> None:
+    posts = _write_csv(tmp_path / "posts.csv", ["id", "body"], [(1, ANGRY), (2, ""), (3, HAPPY)])
+    result = runner.invoke(app, ["classify", str(posts), "--text-column", "body"])
+    assert result.exit_code == 0, result.output
+    rows = _jsonl(result.stdout)
+    assert [set(r) for r in rows] == [KEYS] * 3
+    assert [r["sentiment"] for r in rows] == ["negative", "neutral", "positive"]
+    assert [r["complaint"] for r in rows] == [True, False, False]
+    assert rows[0]["model"].startswith("minilm-l6+heads-")
+    assert rows[1]["topic"] is None and rows[1]["complaint_score"] == 0.0
+
+
+def test_classify_jsonl_and_plain_text_to_an_output_file(runner: CliRunner, tmp_path: Path) -> None:
+    jsonl = tmp_path / "posts.jsonl"
+    jsonl.write_text(json.dumps({"message": HAPPY}) + "\n" + json.dumps({"message": 42}) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        app, ["classify", str(jsonl), "--text-column", "message", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["sentiment"] for r in _jsonl(out.read_text())] == ["positive", "neutral"]
+    assert "2 verdict(s) written" in result.stderr
+
+    plain = tmp_path / "posts.txt"
+    plain.write_text(f"{ANGRY}\n{HAPPY}\n")
+    result = runner.invoke(app, ["classify", str(plain)])
+    assert result.exit_code == 0, result.output
+    assert [r["sentiment"] for r in _jsonl(result.stdout)] == ["negative", "positive"]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"id,body\n1,hello\n", ["--text-column", "text"], "no column 'text'"),
+        (b"", [], "file is empty"),
+        (b"text\n", [], "no rows after the header"),
+        (b"\xff\xfe\x00b\x00a\x00d", [], "not UTF-8"),
+        (b'{"text": "ok"}\n{"body": "no text"}\n', [], ":2: no field 'text'"),
+    ],
+)
+def test_classify_refuses_bad_input_with_exit_2(
+    runner: CliRunner, tmp_path: Path, content: bytes, args: list[str], message: str
+) -> None:
+    suffix = ".jsonl" if content.startswith(b"{") else ".csv"
+    path = tmp_path / f"posts{suffix}"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["classify", str(path), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stdout == ""
+
+
+def test_classify_a_missing_file_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["classify", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "file not found" in result.stderr
+
+
+def test_evaluate_prints_our_figures_beside_vaders(runner: CliRunner, tmp_path: Path) -> None:
+    data = _write_csv(tmp_path / "gold.csv", ["text", "sentiment", "complaint"], LABELLED)
+    result = runner.invoke(
+        app, ["evaluate", str(data), "--task", "sentiment", "--label-column", "sentiment"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.stdout and "VADER baseline" in result.stdout
+    assert "confusion" in result.stdout
+
+    result = runner.invoke(
+        app,
+        ["evaluate", str(data), "--task", "complaint", "--label-column", "complaint", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["task"] == "complaint"
+    assert figures["figures"]["total"] == figures["vader"]["total"] == len(LABELLED)
+    assert figures["figures"]["macro_f1"] >= 80  # obvious posts
+    assert set(figures["figures"]["per_class"]) == {"complaint", "not_complaint"}
+
+
+def test_evaluate_refuses_an_unknown_task_or_label_column(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = _write_csv(tmp_path / "gold.csv", ["text", "sentiment", "complaint"], LABELLED)
+    bad_task = runner.invoke(app, ["evaluate", str(data), "--task", "x", "--label-column", "y"])
+    assert bad_task.exit_code == 2 and "--task must be" in bad_task.stderr
+    bad_column = runner.invoke(
+        app, ["evaluate", str(data), "--task", "sentiment", "--label-column", "mood"]
+    )
+    assert bad_column.exit_code == 2 and "no column 'mood'" in bad_column.stderr
+
+
+def test_train_with_corrections_makes_a_new_version_that_classify_uses(
+    runner: CliRunner, tmp_path: Path, session: Session, database_url: str
+) -> None:
+    (mention,) = _store_one(session, "@northwindair the gate agent was brilliant")
+    record_correction(session, mention, "sentiment", "positive", "ana@desk")
+    record_correction(session, mention, "complaint", False, "ana@desk")
+    session.commit()
+    config = tmp_path / "mentiondesk.toml"
+    config.write_text(
+        f'[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n'
+        f'[database]\nurl = "{database_url}"\n'
+    )
+    data = tmp_path / "labelled"
+    data.mkdir()
+    _write_csv(data / "sentiment.csv", ["text", "sentiment"], [(t, s) for t, s, _ in LABELLED])
+    _write_csv(data / "complaints.csv", ["text", "complaint"], [(t, c) for t, _, c in LABELLED])
+
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--include-corrections",
+            "--dev-fraction",
+            "0.25",
+            "--config",
+            str(config),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "corrections: 1 sentiment, 1 complaint" in result.stderr
+    assert "held out sentiment: macro-F1" in result.stderr
+    assert "epoch 20/20" in result.stderr
+    version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
+    assert (tmp_path / "data" / "heads" / "heads.safetensors").is_file()
+
+    posts = tmp_path / "posts.txt"
+    posts.write_text(HAPPY + "\n")
+    classified = runner.invoke(app, ["classify", str(posts)])
+    assert classified.exit_code == 0, classified.output
+    assert _jsonl(classified.stdout)[0]["model"] == version != _bundled_version()
+
+
+def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "training data folder not found" in result.stderr
+
+
+def _bundled_version() -> str:
+    from listener.classifying.settings import ClassifierConfig, build_classifier
+
+    return build_classifier(ClassifierConfig()).version
+
+
+def _store_one(session: Session, text: str) -> list[int]:
+    mention = RawMention(
+        network="x",
+        external_id="77",
+        url="https://x.com/i/status/77",
+        author=RawAuthor(external_id="1", handle="flyer"),
+        text=text,
+        created_at=utcnow(),
+        brand="Northwind Air",
+        matched_query="@northwindair",
+        is_competitor=False,
+        raw={},
+    )
+    store_fetch_result(session, source_name="x", network="x", result=FetchResult([mention]))
+    session.flush()
+    from sqlalchemy import select
+
+    from listener.store.models import Mention
+
+    return list(session.scalars(select(Mention.id)))
