@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from config.settings import load_config
-from listener.jobs import build_scheduler
+from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.sources.registry import build_enabled_sources
 from listener.stats import mention_stats
 from listener.store import migrate
@@ -23,6 +23,7 @@ from responders.cli.common import (
     use_demo_credentials,
 )
 from responders.cli.listen import wait_for_ctrl_c
+from responders.pipeline import build_desk_scheduler
 from sandbox.seeder import Seeder
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
@@ -43,8 +44,13 @@ def demo(
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
     use_demo_credentials()
     demo_config = load_config(DEMO_CONFIG)
+    database = data_dir / "mentiondesk.db"
+    # The sandbox keeps its posts in memory and starts a new story each run; a database left
+    # from an earlier run would hold posts this sandbox never published.
+    for stale in data_dir.glob("mentiondesk.db*"):
+        stale.unlink()
     data_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{(data_dir / 'mentiondesk.db').resolve()}"
+    url = f"sqlite:///{database.resolve()}"
     with logging_to_stderr():
         migrate.upgrade(url)
         session_factory = make_session_factory(make_engine(url))
@@ -57,8 +63,10 @@ def demo(
         seeder.start(posts_per_minute)
 
         sources = build_enabled_sources(demo_config.sources, demo_config.brands)
-        intervals = {s.name: s.poll_interval_seconds for s in demo_config.sources}
-        scheduler = build_scheduler(sources, session_factory, intervals=intervals)
+        classifier = build_classifier(ClassifierConfig(), data_dir=data_dir)
+        scheduler = build_desk_scheduler(
+            demo_config, session_factory, sources, classifier=classifier
+        )
         scheduler.start()
         _print_where_to_look(server.url, data_dir)
         try:
@@ -75,8 +83,12 @@ def _print_where_to_look(sandbox_url: str, data_dir: Path) -> None:
 mentiondesk demo is running (Ctrl-C to stop).
   sandbox network   {sandbox_url}/_sandbox/state   (everything the fake customers posted)
   more traffic now  curl -X POST {sandbox_url}/_sandbox/seed -d '{{"count": 50}}'
-  counts            .venv/bin/mentiondesk stats --json      (in another terminal)
+  in another terminal (the commands find the demo by themselves):
+  counts            .venv/bin/mentiondesk stats --json
   sources           .venv/bin/mentiondesk status
+  a person's queue  .venv/bin/mentiondesk inbox --employee sam@northwind.example
+  answer one        .venv/bin/mentiondesk reply ID --text "Sorry about that, DM us your booking ref"
+  what was sent     .venv/bin/mentiondesk outbox
   database          {data_dir / "mentiondesk.db"}
 """
     )

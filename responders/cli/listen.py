@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from listener import polling
-from listener.jobs import build_scheduler
+from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.sources.registry import build_enabled_sources, build_source
 from listener.stats import mention_stats, source_status
 from listener.store import migrate
@@ -27,6 +27,7 @@ from responders.cli.common import (
     make_context,
 )
 from responders.inbox.service import inbox_stats
+from responders.pipeline import build_desk_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,10 @@ def run(config: Path = ConfigOption) -> None:
         if not sources:
             raise fail("no enabled sources in the configuration")
         migrate.upgrade(ctx.database_url)
-        intervals = {s.name: s.poll_interval_seconds for s in ctx.config.sources}
-        scheduler = build_scheduler(sources, ctx.session_factory, intervals=intervals)
+        classifier = build_classifier(ClassifierConfig(), data_dir=ctx.settings.data_dir)
+        scheduler = build_desk_scheduler(
+            ctx.config, ctx.session_factory, sources, classifier=classifier
+        )
         scheduler.start()
         typer.echo(f"listening to {', '.join(s.name for s in sources)}; Ctrl-C to stop")
         wait_for_ctrl_c()
