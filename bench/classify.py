@@ -1,0 +1,75 @@
+"""Mentions classified per second on this machine's CPU: the default model at batch sizes 1, 16
+and 64, fp32 and with dynamic int8 quantisation of the linear layers, and VADER beside it.
+
+    .venv/bin/python bench/classify.py [--texts 512] [--threads N] [--data FILE.csv]
+
+Uses real tweets from the shared data when present (distinct texts, so no cache helps), else varied
+synthetic posts. Figures depend on the machine and on what else runs on it: report them with both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from listener.classifying import lexicon
+from listener.classifying.settings import ClassifierConfig, build_classifier
+
+DEFAULT_DATA = Path("../shared/data/airline-sentiment-train.csv")
+
+
+def load_texts(path: Path, count: int) -> list[str]:
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts = list(dict.fromkeys(row["text"] for row in csv.DictReader(handle)))
+        return texts[:count]
+    subjects = ["my bag", "the flight", "the crew", "my refund", "the app", "the lounge"]
+    verdicts = ["was great", "is late again", "never arrived", "was rude", "works fine"]
+    return [
+        f"@northwindair {subjects[i % 6]} {verdicts[(i // 6) % 5]} (trip {i}) #travel"
+        for i in range(count)
+    ]
+
+
+def rate(classify, texts: list[str], batch_size: int) -> float:
+    classify(texts[: min(len(texts), 32)])  # warm-up: loading, first-call allocations
+    start = time.perf_counter()
+    for offset in range(0, len(texts), batch_size):
+        classify(texts[offset : offset + batch_size])
+    return len(texts) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--batch-sizes", default="1,16,64")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    texts = load_texts(args.data, args.texts)
+    print(
+        f"{len(texts)} distinct texts, torch {torch.__version__}, {torch.get_num_threads()} "
+        f"threads, {os.cpu_count()} CPUs",
+        file=sys.stderr,
+    )
+    print(f"{'model':34} {'batch':>5} {'mentions/s':>11}")
+    for quantize in (False, True):
+        classifier = build_classifier(ClassifierConfig(quantize=quantize))
+        name = classifier.version + (" int8" if quantize else " fp32")
+        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+            per_second = rate(classifier.classify, texts, batch_size)
+            print(f"{name:34} {batch_size:5d} {per_second:11.1f}", flush=True)
+    vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)
+    print(f"{'VADER (lexicon)':34} {'-':>5} {vader:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
