@@ -7,6 +7,7 @@ slowed down a little so that the polls last long enough to be killed in the midd
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -28,6 +29,15 @@ DEMO_CONFIG = ROOT / "config" / "demo.toml"
 BRANDS = load_config(DEMO_CONFIG).brands
 REDDIT_MENTION = re.compile(r"(?<![\w@/])u/northwindair(?!\w)(?!\.\w)", re.IGNORECASE)
 TRIALS = 6
+CREDENTIAL_NAMES = {
+    "x": {"bearer_token": "MENTIONDESK_DEMO_X_BEARER_TOKEN"},
+    "reddit": {
+        "client_id": "MENTIONDESK_DEMO_REDDIT_CLIENT_ID",
+        "client_secret": "MENTIONDESK_DEMO_REDDIT_CLIENT_SECRET",
+        "username": "MENTIONDESK_DEMO_REDDIT_USERNAME",
+        "password": "MENTIONDESK_DEMO_REDDIT_PASSWORD",
+    },
+}
 CHILD_ENV = {
     "MENTIONDESK_DEMO_X_BEARER_TOKEN": "crash-test-bearer",
     "MENTIONDESK_DEMO_REDDIT_CLIENT_ID": "crash-test-id",
@@ -37,13 +47,35 @@ CHILD_ENV = {
 }
 
 
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
 def write_config(tmp_path: Path, sandbox_url: str) -> Path:
-    """The demo configuration, pointed at this sandbox, reading few pages per poll."""
-    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8401", sandbox_url)
-    text = text.replace("poll_interval_seconds = 15", "poll_interval_seconds = 15\nmax_pages = 2")
+    """The demo's brands, with X and Reddit (searching everywhere) on this sandbox, reading few
+    pages per poll so that polls take several requests."""
+    lines = []
+    for brand in BRANDS:
+        lines += ["[[brands]]", f"name = {json.dumps(brand.name)}"]
+        for field in ("names", "handles", "hashtags", "keywords", "exclude"):
+            lines.append(f"{field} = {_toml_list(getattr(brand, field))}")
+        lines += [f"competitor = {str(brand.competitor).lower()}", ""]
+    for network, creds in CREDENTIAL_NAMES.items():
+        lines += [
+            "[[sources]]",
+            f'name = "{network}"',
+            f'network = "{network}"',
+            f'api_base_url = "{sandbox_url}/{network}"',
+            'account_handle = "northwindair"',
+            "max_pages = 2",
+            *(['subreddits = ["all"]'] if network == "reddit" else []),
+            "[sources.credentials]",
+            *(f'{key} = "{env_name}"' for key, env_name in creds.items()),
+            "",
+        ]
     path = tmp_path / "crash.toml"
-    path.write_text(text, encoding="utf-8")
-    assert load_config(path).sources[0].max_pages == 2
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert load_config(path).brands == BRANDS
     return path
 
 
