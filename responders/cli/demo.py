@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 
 from config.settings import load_config
-from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.sources.registry import build_enabled_sources
 from listener.stats import mention_stats
 from listener.store import migrate
@@ -23,7 +22,6 @@ from responders.cli.common import (
     use_demo_credentials,
 )
 from responders.cli.listen import wait_for_ctrl_c
-from responders.pipeline import build_desk_scheduler
 from sandbox.seeder import Seeder
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
@@ -42,6 +40,10 @@ def demo(
     seed: int | None = typer.Option(None, help="Seed for a repeatable story."),
 ) -> None:
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
+    # Imported here: the classifier pulls in torch, which other commands must not wait for.
+    from listener.classifying.settings import ClassifierConfig, build_classifier
+    from responders.pipeline import build_desk_scheduler
+
     use_demo_credentials()
     demo_config = load_config(DEMO_CONFIG)
     database = data_dir / "mentiondesk.db"

@@ -12,7 +12,6 @@ import typer
 from sqlalchemy.orm import Session
 
 from listener import polling
-from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.sources.registry import build_enabled_sources, build_source
 from listener.stats import mention_stats, source_status
 from listener.store import migrate
@@ -27,7 +26,6 @@ from responders.cli.common import (
     make_context,
 )
 from responders.inbox.service import inbox_stats
-from responders.pipeline import build_desk_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +86,10 @@ def run(config: Path = ConfigOption) -> None:
         if not sources:
             raise fail("no enabled sources in the configuration")
         migrate.upgrade(ctx.database_url)
+        # Imported here: the classifier pulls in torch, which other commands must not wait for.
+        from listener.classifying.settings import ClassifierConfig, build_classifier
+        from responders.pipeline import build_desk_scheduler
+
         classifier = build_classifier(ClassifierConfig(), data_dir=ctx.settings.data_dir)
         scheduler = build_desk_scheduler(
             ctx.config, ctx.session_factory, sources, classifier=classifier
