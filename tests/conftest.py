@@ -4,6 +4,7 @@ MENTIONDESK_TEST_DATABASE_URL is set) and a real sandbox network on 127.0.0.1.""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,39 +29,43 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a migrated, empty database for this test session."""
+def _migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PostgreSQL: the test database, reset and migrated once. SQLite: a migrated template file."""
     url = os.environ.get("MENTIONDESK_TEST_DATABASE_URL")
     if url:
         _reset_postgres(url)
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
     migrate.upgrade(url)
     return url
 
 
-@pytest.fixture(scope="session")
-def _session_engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
+@pytest.fixture
+def database_url(_migrated_database: str, tmp_path: Path) -> str:
+    """The URL of a migrated, empty database for this test (subprocesses may use it too)."""
+    if _migrated_database.startswith("sqlite"):
+        # A file of its own per test: no lock or row left by another test can reach it.
+        copy = tmp_path / "test.db"
+        shutil.copyfile(_migrated_database.removeprefix("sqlite:///"), copy)
+        return f"sqlite:///{copy}"
+    engine = make_engine(_migrated_database)
+    _empty_all_tables(engine)
     engine.dispose()
+    return _migrated_database
 
 
 def _empty_all_tables(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
-def engine(_session_engine: Engine) -> Engine:
-    """The test database, emptied before each test."""
-    _empty_all_tables(_session_engine)
-    return _session_engine
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test's empty database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
