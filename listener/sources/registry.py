@@ -1,4 +1,4 @@
-"""Build the Source for a configured network. Each network module defines `build(config, brands)`."""
+"""Build the Source for a network; each network module defines `build(config, brands)`."""
 
 from __future__ import annotations
 
