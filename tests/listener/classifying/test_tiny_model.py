@@ -107,8 +107,8 @@ def tiny_heads(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         head_hidden=16,
         dropout=0.0,
         dev_fraction=0.0,
-        sentiment_fit=FitOptions(epochs=150, batch_size=4, learning_rate=1e-2),
-        complaint_fit=FitOptions(epochs=150, batch_size=4, learning_rate=1e-2),
+        sentiment_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
+        complaint_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
     )
     messages: list[str] = []
     result = train_heads(
