@@ -15,16 +15,13 @@ import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
+from listener.classifying.errors import EncoderUnavailable
+from listener.classifying.locations import DEFAULT_ENCODER, DEFAULT_ENCODER_SHORT_NAME
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
-DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
 # Posts are short; 128 word pieces cover almost all of them and bound the cost of long ones.
 MAX_TOKENS = 128
-
-
-class EncoderUnavailable(RuntimeError):
-    """The configured encoder cannot be loaded (not installed, not cached, not a model folder)."""
 
 
 def default_encoder_path() -> Path:

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from listener.classifying import metrics
 from listener.classifying.classifier import Classifier, Progress
 from listener.classifying.datasets import COMPLAINT_LABELS
-from listener.classifying.labels import SENTIMENTS
+from listener.classifying.labels import SENTIMENTS, TASKS
 from listener.classifying.training import vader_labels
-
-TASKS = ("sentiment", "complaint")
 
 
 @dataclass

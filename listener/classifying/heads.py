@@ -17,15 +17,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from listener.classifying.errors import HeadsUnavailable
 from listener.classifying.labels import SENTIMENTS
-
-WEIGHTS_FILE = "heads.safetensors"
-METADATA_FILE = "heads.json"
-BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
-
-
-class HeadsUnavailable(RuntimeError):
-    """No usable heads at the configured place, or heads trained for another encoder."""
+from listener.classifying.locations import METADATA_FILE, WEIGHTS_FILE
 
 
 @dataclass

@@ -11,5 +11,8 @@ FLAG_NON_TEXT = "non_text"
 FLAG_TOO_LONG = "too_long"
 FLAG_UNSUPPORTED_LANGUAGE = "unsupported_language"
 
+# What `evaluate` can measure.
+TASKS: tuple[str, ...] = ("sentiment", "complaint")
+
 # Fields a person may correct.
 CORRECTABLE_FIELDS: tuple[str, ...] = ("sentiment", "complaint", "topic")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from listener.classifying.classifier import Classifier
 from listener.classifying.labels import CORRECTABLE_FIELDS, SENTIMENTS
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import STATUS_CLASSIFIED, STATUS_NEW, Mention
 from listener.store.types import utcnow
+
+if TYPE_CHECKING:
+    from listener.classifying.classifier import Classifier
 
 logger = logging.getLogger(__name__)
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.classifying.classifier import Classifier, HeadsClassifier, SequenceClassifier
-from listener.classifying.encoder import DEFAULT_ENCODER, Encoder
-from listener.classifying.heads import BUNDLED_HEADS_DIR, METADATA_FILE
+from listener.classifying.locations import (
+    BUNDLED_HEADS_DIR,
+    DEFAULT_ENCODER,
+    METADATA_FILE,
+    TRAINED_HEADS_SUBDIR,
+)
 from listener.classifying.screening import ScreeningRules
 from listener.classifying.topics import DEFAULT_THRESHOLD, Topic, TopicMatcher
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from listener.classifying.classifier import Classifier
 
-# Where `mentiondesk train` writes heads, under the data folder; newer than the bundled ones.
-TRAINED_HEADS_SUBDIR = "heads"
+logger = logging.getLogger(__name__)
 
 
 class ClassifierConfig(BaseModel):
@@ -49,7 +53,10 @@ def resolve_heads_dir(config: ClassifierConfig, data_dir: Path | None) -> Path:
 
 
 def build_classifier(config: ClassifierConfig, *, data_dir: Path | None = None) -> Classifier:
-    """Cheap: heavy weights load on the first `classify` call."""
+    """Cheap: heavy weights load on the first `classify` call; torch is imported here."""
+    from listener.classifying.classifier import HeadsClassifier, SequenceClassifier
+    from listener.classifying.encoder import Encoder
+
     rules = ScreeningRules(
         max_chars=config.max_chars, supported_languages=tuple(config.supported_languages)
     )

@@ -8,9 +8,12 @@ similarity reaches the threshold.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_THRESHOLD = 0.35
 
@@ -32,10 +35,12 @@ def parse_topics(raw: Sequence[dict]) -> list[Topic]:
     return topics
 
 
-Embedder = Callable[[list[str]], torch.Tensor]  # texts -> [n, d] sentence embeddings
+Embedder = Callable[[list[str]], "torch.Tensor"]  # texts -> [n, d] sentence embeddings
 
 
 def _normalise(vectors: torch.Tensor) -> torch.Tensor:
+    import torch  # here, not at the top: config validation must not load torch
+
     return torch.nn.functional.normalize(vectors.to(torch.float32), dim=-1)
 
 
@@ -47,6 +52,8 @@ class TopicMatcher:
 
     def _centroids_with(self, embed: Embedder) -> torch.Tensor:
         if self._centroids is None:
+            import torch
+
             rows = []
             for topic in self.topics:
                 vectors = _normalise(embed([topic.description, *topic.examples]))

@@ -7,26 +7,25 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from listener.classifying.classifier import Classifier
 from listener.classifying.datasets import InputError, read_labelled, read_posts
-from listener.classifying.encoder import Encoder, EncoderUnavailable
-from listener.classifying.evaluation import TASKS, evaluate
-from listener.classifying.heads import HeadsUnavailable
-from listener.classifying.service import corrections_for_training
-from listener.classifying.settings import TRAINED_HEADS_SUBDIR, ClassifierConfig, build_classifier
-from listener.classifying.training import (
-    LabelledSet,
-    TrainOptions,
-    read_data_folder,
-    train_heads,
-)
+from listener.classifying.errors import ModelUnavailable
+from listener.classifying.labels import TASKS
+from listener.classifying.locations import TRAINED_HEADS_SUBDIR
+from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.store.db import session_scope
 from responders.cli import app
 from responders.cli.common import ConfigOption, Context, exits_cleanly_on_config_error, fail
 from responders.cli.common import make_context as _make_context
+
+if TYPE_CHECKING:
+    from listener.classifying.classifier import Classifier
+
+# torch and transformers are imported inside the commands that need them, so that every other
+# command of the CLI starts quickly.
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def _classifier_config(ctx: Context) -> ClassifierConfig:
 def _build(ctx: Context) -> Classifier:
     try:
         return build_classifier(_classifier_config(ctx), data_dir=ctx.settings.data_dir)
-    except (EncoderUnavailable, HeadsUnavailable) as exc:
+    except ModelUnavailable as exc:
         raise fail(str(exc)) from None
 
 
@@ -69,7 +68,7 @@ def _classify(classifier: Classifier, texts: list, label: str):
     try:
         with _progress(len(texts), label) as progress:
             return classifier.classify(texts, progress=progress)
-    except (EncoderUnavailable, HeadsUnavailable) as exc:
+    except ModelUnavailable as exc:
         raise fail(str(exc)) from None
 
 
@@ -121,6 +120,15 @@ def train(
     config: Path = ConfigOption,
 ) -> None:
     """Train the sentiment and complaint heads; progress and held-out figures on stderr."""
+    from listener.classifying.encoder import Encoder
+    from listener.classifying.service import corrections_for_training
+    from listener.classifying.training import (
+        LabelledSet,
+        TrainOptions,
+        read_data_folder,
+        train_heads,
+    )
+
     ctx = _make_context(config)
     settings = _classifier_config(ctx)
     if settings.sequence_classification_model:
@@ -151,9 +159,7 @@ def train(
             cache=cache or data_dir / "embedding-cache.pt",
             say=lambda message: typer.echo(message, err=True),
         )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    except EncoderUnavailable as exc:
+    except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
     result.heads.save(output)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
@@ -171,6 +177,8 @@ def evaluate_command(
     config: Path = ConfigOption,
 ) -> None:
     """Macro-F1, macro-recall, per-class report and confusion matrix, beside VADER's."""
+    from listener.classifying.evaluation import evaluate
+
     if task not in TASKS:
         raise fail(f"--task must be one of {', '.join(TASKS)}")
     try:
@@ -183,6 +191,6 @@ def evaluate_command(
     with _progress(len(texts), "evaluating") as progress:
         try:
             result = evaluate(classifier, texts, truth, task=task, progress=progress)
-        except (EncoderUnavailable, HeadsUnavailable) as exc:
+        except ModelUnavailable as exc:
             raise fail(str(exc)) from None
     typer.echo(json.dumps(result.as_dict(), indent=2) if as_json else result.render())
