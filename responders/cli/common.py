@@ -51,15 +51,22 @@ _DEMO_CREDENTIALS = (
 )
 
 
+def demo_credentials() -> dict[str, str]:
+    """The demo config's credential variables and their values, for the local sandbox."""
+    values = {f"MENTIONDESK_DEMO_{name}": f"sandbox-{name.lower()}" for name in _DEMO_CREDENTIALS}
+    # The sandbox's brand account: the bot reads its own inbox mentions and replies as it.
+    values["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
+    return values
+
+
 def use_demo_credentials() -> None:
     """The demo config's credential variables, for the local sandbox (which accepts any token).
 
     Not secrets: they only ever reach 127.0.0.1. The user names are the sandbox's brand accounts,
     so the bot reads its own mentions and replies as them.
     """
-    for name in _DEMO_CREDENTIALS:
-        os.environ.setdefault(f"MENTIONDESK_DEMO_{name}", f"sandbox-{name.lower()}")
-    os.environ["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
+    for name, value in demo_credentials().items():
+        os.environ.setdefault(name, value)
 
 
 def fail(message: str, code: int = EXIT_CONFIG_ERROR) -> typer.Exit:
@@ -129,9 +136,6 @@ class Context:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return url
-
-    def reading_database_url(self) -> str:
-        return self.database_url
 
     @cached_property
     def engine(self) -> Engine:

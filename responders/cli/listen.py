@@ -9,17 +9,14 @@ import threading
 from pathlib import Path
 
 import typer
-from sqlalchemy.orm import Session
 
 from listener import polling
 from listener.sources.registry import build_enabled_sources, build_source
 from listener.stats import mention_stats, source_status
 from listener.store import migrate
-from listener.store.db import make_engine, make_session_factory
 from responders.cli import app
 from responders.cli.common import (
     ConfigOption,
-    Context,
     exits_cleanly_on_config_error,
     fail,
     logging_to_stderr,
@@ -38,7 +35,7 @@ app.add_typer(db_app, name="db")
 def db_upgrade(config: Path = ConfigOption) -> None:
     """Create or upgrade the database schema (Alembic) to the newest version."""
     ctx = make_context(config)
-    url = ctx.reading_database_url()
+    url = ctx.database_url
     migrate.upgrade(url)
     typer.echo(f"database is at revision {migrate.current_revision(url)}")
 
@@ -108,10 +105,6 @@ def wait_for_ctrl_c() -> None:
         pass
 
 
-def _reading_session(ctx: Context) -> Session:
-    return make_session_factory(make_engine(ctx.reading_database_url()))()
-
-
 @app.command()
 @exits_cleanly_on_config_error
 def stats(
@@ -119,7 +112,7 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Mention counts: per network, total, competitor, per brand and status."""
-    with _reading_session(make_context(config)) as session:
+    with make_context(config).session_factory() as session:
         figures = mention_stats(session)
         figures.update(inbox_stats(session))
     if as_json:
@@ -139,7 +132,7 @@ def status(
     """Per source: health (last success, last error, paused until), cursors, mentions stored."""
     ctx = make_context(config)
     names = [s.name for s in ctx.config.sources] if ctx.has_config else []
-    with _reading_session(ctx) as session:
+    with ctx.session_factory() as session:
         rows = source_status(session, names)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from config.people import ALWAYS, EmployeeConfig
-from listener.store.db import make_engine, make_session_factory, session_scope
+from listener.store.db import session_scope
 from responders.cli import app
 from responders.cli.common import ConfigOption, exits_cleanly_on_config_error, fail, make_context
 from responders.employees.service import (
@@ -35,15 +35,11 @@ app.add_typer(employees_app, name="employees")
 @contextmanager
 def _transaction(config: Path | None) -> Iterator[Session]:
     """One transaction on the configured database (or the demo's, with no configuration)."""
-    url = make_context(config).reading_database_url()
-    engine = make_engine(url)
     try:
-        with session_scope(make_session_factory(engine)) as session:
+        with session_scope(make_context(config).session_factory) as session:
             yield session
     except (UnknownEmployee, inbox.InboxError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_NOT_FOUND) from None
-    finally:
-        engine.dispose()
 
 
 @employees_app.command("add")

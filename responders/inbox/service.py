@@ -154,17 +154,7 @@ def _record_response_times(
 
 def claim(session: Session, *, mention_id: int, employee_id: int, now: datetime) -> None:
     """An employee takes the mention themselves (capacity and shifts do not apply)."""
-    route = _route(session, mention_id)
-    _employee(session, employee_id)
-    give_to(
-        session,
-        mention=_mention(session, mention_id),
-        route=route,
-        employee_id=employee_id,
-        at=now,
-        kind=EVENT_CLAIM,
-        actor_id=employee_id,
-    )
+    _hand_over(session, mention_id, employee_id, now, kind=EVENT_CLAIM, actor_id=employee_id)
 
 
 def transfer(
@@ -175,15 +165,27 @@ def transfer(
     now: datetime,
     actor_id: int | None = None,
 ) -> None:
+    _hand_over(session, mention_id, to_employee_id, now, kind=EVENT_TRANSFER, actor_id=actor_id)
+
+
+def _hand_over(
+    session: Session,
+    mention_id: int,
+    employee_id: int,
+    now: datetime,
+    *,
+    kind: str,
+    actor_id: int | None,
+) -> None:
     route = _route(session, mention_id)
-    _employee(session, to_employee_id)
+    _employee(session, employee_id)
     give_to(
         session,
         mention=_mention(session, mention_id),
         route=route,
-        employee_id=to_employee_id,
+        employee_id=employee_id,
         at=now,
-        kind=EVENT_TRANSFER,
+        kind=kind,
         actor_id=actor_id,
     )
 

@@ -18,32 +18,19 @@ from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.polling import poll_once
 from listener.sources.registry import build_enabled_sources
 from listener.store.models import Mention
-from responders.cli.common import DEMO_CONFIG
+from responders.cli.common import DEMO_CONFIG, demo_credentials
 from responders.inbox.service import current_assignee
 from responders.notify.models import Notification
 from responders.pipeline import classify_job, route_job, sync_people
 from responders.reports.models import FIRST_RESPONSE, ResponseTimeEvent
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_ENV = {
-    f"MENTIONDESK_DEMO_{name}": "sandbox-token"
-    for name in (
-        "X_BEARER_TOKEN",
-        "X_CONSUMER_KEY",
-        "X_CONSUMER_SECRET",
-        "X_ACCESS_TOKEN",
-        "X_ACCESS_TOKEN_SECRET",
-        "REDDIT_CLIENT_ID",
-        "REDDIT_CLIENT_SECRET",
-        "REDDIT_PASSWORD",
-    )
-} | {"MENTIONDESK_DEMO_REDDIT_USERNAME": "northwindair"}
 
 
 @pytest.fixture
 def demo_config_file(sandbox, tmp_path: Path, monkeypatch) -> Path:
     """The demo's configuration (people, routing rules), pointed at this test's sandbox."""
-    for name, value in DEMO_ENV.items():
+    for name, value in demo_credentials().items():
         monkeypatch.setenv(name, value)
     path = tmp_path / "desk.toml"
     path.write_text(DEMO_CONFIG.read_text().replace("http://127.0.0.1:8401", sandbox.url))

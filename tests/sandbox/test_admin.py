@@ -148,3 +148,19 @@ def test_seed_with_a_seeder_publishes_now():
     assert len(stored) == 17
     handles = {a["handle"] for a in snapshot["accounts"]["x"]}
     assert "northwindair" in handles and len(handles) > 30
+
+
+def test_seed_accepts_curls_form_content_type_and_rejects_bad_bodies():
+    state = SandboxState()
+    with SandboxServer(state, seeder=Seeder(state, networks=("x",), seed=3)) as server:
+        # `curl -d '{"count": 4}'` sends application/x-www-form-urlencoded, as the README shows.
+        form = requests.post(
+            f"{server.url}/_sandbox/seed",
+            data='{"count": 4}',
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+        assert form.status_code == 200 and len(form.json()["published"]) == 4
+        for body in ("nope", "[1]", '{"count": "many"}', '{"count": 0}'):
+            bad = requests.post(f"{server.url}/_sandbox/seed", data=body, timeout=10)
+            assert bad.status_code == 400, body
