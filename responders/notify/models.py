@@ -18,6 +18,10 @@ CHANNEL_EMAIL = "email"
 CHANNEL_WEBHOOK = "webhook"
 CHANNELS = (CHANNEL_EMAIL, CHANNEL_WEBHOOK)
 
+# employee_id of a message for someone who is not an employee (an outside event speaker): its
+# `recipient` holds their email address from the start.
+OUTSIDE_RECIPIENT = 0
+
 STATUS_PENDING = "pending"
 STATUS_SENT = "sent"
 STATUS_FAILED = "failed"  # gave up after the last attempt

@@ -21,6 +21,7 @@ from responders.notify.email import send_email
 from responders.notify.models import (
     CHANNEL_EMAIL,
     CHANNELS,
+    OUTSIDE_RECIPIENT,
     STATUS_FAILED,
     STATUS_PENDING,
     STATUS_SENT,
@@ -41,14 +42,17 @@ def enqueue_notification(
     body: str,
     link: str | None = None,
     now: datetime | None = None,
+    recipient: str | None = None,
+    channels: tuple[str, ...] = CHANNELS,
 ) -> None:
     """Queue one message for an employee on every channel; the delivery job sends it later.
 
     Channels that turn out not to be configured are marked skipped at delivery, so the caller
-    needs no notification settings.
+    needs no notification settings. Someone who is not an employee (an outside speaker) gets
+    `employee_id=OUTSIDE_RECIPIENT` and their email address as `recipient`.
     """
     due = now or datetime.now(UTC)
-    for channel in CHANNELS:
+    for channel in channels:
         session.add(
             Notification(
                 kind=kind,
@@ -59,6 +63,7 @@ def enqueue_notification(
                 link=link,
                 next_attempt_at=due,
                 created_at=due,
+                recipient=recipient,
             )
         )
     session.flush()
@@ -145,14 +150,18 @@ def _send_email(
 ) -> bool:
     if settings.email is None:
         return _skip(notification, "email is not configured ([notify.email])")
-    if employee is None or not employee.email:
+    if employee is not None and employee.email:
+        address, name = employee.email, employee.name
+    elif notification.employee_id == OUTSIDE_RECIPIENT and notification.recipient:
+        address, name = notification.recipient, ""
+    else:
         return _skip(notification, f"employee #{notification.employee_id} has no email address")
     login = settings.email.login(environ)
-    notification.recipient = employee.email
+    notification.recipient = address
     send_email(
         settings.email,
-        to_address=employee.email,
-        to_name=employee.name,
+        to_address=address,
+        to_name=name,
         subject=notification.subject,
         body=_text(notification),
         login=(login[0], login[1].get_secret_value()) if login else None,
