@@ -25,30 +25,63 @@ def conversation_key(mention: Mention) -> str:
 
 
 def open_conversation_for(session: Session, mention: Mention, *, now: datetime) -> Conversation:
-    """The mention's conversation, created if new and reopened if it was resolved.
+    """The mention's conversation, created if new and reopened if it was resolved."""
+    return open_conversations_for(session, [mention], now=now)[mention.id]
 
-    Insert-or-ignore first, so two workers meeting the same new thread both end up with one row.
+
+def open_conversations_for(
+    session: Session, mentions: list[Mention], *, now: datetime
+) -> dict[int, Conversation]:
+    """Each mention's conversation (by mention id), created if new, reopened if resolved.
+
+    One insert-or-ignore and one locking select for the whole batch, so two workers meeting the
+    same new thread both end up with one row. Keys are sorted so that workers always lock in
+    the same order (no deadlock between overlapping batches).
     """
-    key = conversation_key(mention)
+    ordered = sorted(mentions, key=lambda m: (m.posted_at, m.id))
+    first_by_key: dict[str, Mention] = {}
+    for mention in ordered:
+        first_by_key.setdefault(conversation_key(mention), mention)
+    if not first_by_key:
+        return {}
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(Conversation)
         .values(
-            key=key,
-            network=mention.network,
-            author_id=mention.author_id,
-            status=CONVERSATION_OPEN,
-            opened_at=mention.posted_at,
-            last_activity_at=mention.posted_at,
+            [
+                {
+                    "key": key,
+                    "network": first.network,
+                    "author_id": first.author_id,
+                    "status": CONVERSATION_OPEN,
+                    "opened_at": first.posted_at,
+                    "last_activity_at": first.posted_at,
+                }
+                for key, first in sorted(first_by_key.items())
+            ]
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    conversation = session.scalars(
-        select(Conversation)
-        .where(Conversation.key == key)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).one()
+    by_key = {
+        conversation.key: conversation
+        for conversation in session.scalars(
+            select(Conversation)
+            .where(Conversation.key.in_(first_by_key))
+            .order_by(Conversation.key)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    }
+    found: dict[int, Conversation] = {}
+    for mention in ordered:
+        conversation = by_key[conversation_key(mention)]
+        _take_in(session, conversation, mention, now)
+        found[mention.id] = conversation
+    session.flush()
+    return found
+
+
+def _take_in(session: Session, conversation: Conversation, mention: Mention, now: datetime) -> None:
     if conversation.status == CONVERSATION_RESOLVED:
         # A follow-up after resolution: the conversation is live again, timed afresh.
         conversation.status = CONVERSATION_OPEN
@@ -63,5 +96,3 @@ def open_conversation_for(session: Session, mention: Mention, *, now: datetime) 
             detail="follow-up after resolution",
         )
     conversation.last_activity_at = max(conversation.last_activity_at, mention.posted_at)
-    session.flush()
-    return conversation

@@ -30,8 +30,8 @@ def record_event(
         at=at,
         detail=detail,
     )
+    # No flush: callers add many rows in a batch and flush once (services flush before returning).
     session.add(event)
-    session.flush()
     return event
 
 

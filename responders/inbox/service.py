@@ -122,6 +122,7 @@ def record_reply_posted(
         actor_id=employee.id,
         employee_id=employee.id,
     )
+    session.flush()
 
 
 def _record_response_times(
@@ -188,6 +189,7 @@ def _hand_over(
         kind=kind,
         actor_id=actor_id,
     )
+    session.flush()
 
 
 def resolve(
@@ -255,6 +257,7 @@ def resolve_conversation(
             started_at=conversation.opened_at,
             ended_at=now,
         )
+    session.flush()
 
 
 def inbox_stats(session: Session) -> dict[str, int]:

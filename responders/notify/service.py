@@ -66,7 +66,7 @@ def enqueue_notification(
                 recipient=recipient,
             )
         )
-    session.flush()
+    # No flush here: routing queues one per assignment and flushes the whole batch once.
     log.debug("queued %s notification for employee %s", kind, employee_id)
 
 

@@ -25,7 +25,9 @@ def give_to(
     detail: str | None = None,
     notify: bool = True,
 ) -> None:
-    """Assign (or claim, transfer, escalate to) `employee_id`, record it, tell them."""
+    """Assign (or claim, transfer, escalate to) `employee_id`, record it, tell them.
+
+    Adds rows without flushing, so a batch of assignments costs one flush; callers flush."""
     previous = route.assignee_id
     route.assignee_id = employee_id
     route.assigned_at = at
@@ -49,4 +51,3 @@ def give_to(
     )
     if notify and actor_id != employee_id:  # nobody needs telling about what they did themselves
         notify_assigned(session, mention=mention, employee_id=employee_id, now=at)
-    session.flush()

@@ -47,15 +47,20 @@ def _claim_waiting(
     return list(rows)
 
 
-def _sticky_assignee(session: Session, route: MentionRoute) -> int | None:
+def _sticky_assignee(session: Session, conversation: Conversation | None) -> int | None:
     """The person already holding this author's open conversation, if they are not away."""
-    conversation = session.get(Conversation, route.conversation_id)
     if conversation is None or conversation.assignee_id is None:
         return None
     if conversation.status != CONVERSATION_OPEN:
         return None
     holder = session.get(Employee, conversation.assignee_id)
     return holder.id if holder is not None and not holder.away else None
+
+
+def _load_conversations(session: Session, conversation_ids: list[int]) -> dict[int, Conversation]:
+    # One query for the batch; the sticky check and the hand-over then find them in the session.
+    rows = session.scalars(select(Conversation).where(Conversation.id.in_(set(conversation_ids))))
+    return {conversation.id: conversation for conversation in rows}
 
 
 def _pick(team: Team, pool: dict[int, Candidate], route: MentionRoute) -> Candidate | None:
@@ -72,9 +77,11 @@ def _assign_team(session: Session, team_id: int, now: datetime, batch_size: int)
     if not waiting:
         return 0
     pool = team_candidates(session, team, now)
+    # Held here: the session's identity map is weak, so unreferenced rows would be loaded again.
+    conversations = _load_conversations(session, [route.conversation_id for _, route in waiting])
     assigned = 0
     for mention, route in waiting:
-        employee_id = _sticky_assignee(session, route)
+        employee_id = _sticky_assignee(session, conversations.get(route.conversation_id))
         if employee_id is None:
             chosen = _pick(team, pool, route)
             if chosen is None:
@@ -87,6 +94,7 @@ def _assign_team(session: Session, team_id: int, now: datetime, batch_size: int)
             )
         give_to(session, mention=mention, route=route, employee_id=employee_id, at=now)
         assigned += 1
+    session.flush()
     return assigned
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from config.settings import AppConfig
 from listener.store.models import STATUS_CLASSIFIED, STATUS_ROUTED, Author, Mention
 from responders.employees.service import ensure_team
-from responders.inbox.conversations import open_conversation_for
+from responders.inbox.conversations import open_conversations_for
+from responders.inbox.models import Conversation
 from responders.routing.facts import MentionFacts
 from responders.routing.models import STATUS_IGNORED, MentionRoute
 from responders.routing.rules import Decision, decide
@@ -61,6 +62,7 @@ def route_pending(
         select(Author.id, Author.followers).where(Author.id.in_({m.author_id for m in mentions}))
     )
     followers = {author_id: count for author_id, count in rows}
+    conversations = open_conversations_for(session, mentions, now=now)
     team_ids: dict[str, int] = {}
     for mention in mentions:
         decision = decide(
@@ -69,16 +71,21 @@ def route_pending(
         )
         if decision.team is not None and decision.team not in team_ids:
             team_ids[decision.team] = ensure_team(session, name=decision.team).id
-        _apply(session, mention, decision, team_ids.get(decision.team or ""), now)
+        team_id = team_ids.get(decision.team or "")
+        _apply(session, mention, conversations[mention.id], decision, team_id, now)
     session.flush()
     log.info("routed %d mention(s)", len(mentions))
     return len(mentions)
 
 
 def _apply(
-    session: Session, mention: Mention, decision: Decision, team_id: int | None, now: datetime
+    session: Session,
+    mention: Mention,
+    conversation: Conversation,
+    decision: Decision,
+    team_id: int | None,
+    now: datetime,
 ) -> None:
-    conversation = open_conversation_for(session, mention, now=now)
     # The SLA clock starts when we could first have known: late-fetched old posts are not
     # overdue the moment they arrive.
     clock_start = max(mention.posted_at, mention.fetched_at or mention.posted_at)
