@@ -105,13 +105,18 @@ class SourceConfig(_Strict):
     # Environment variable names, keyed by credential (see REQUIRED_CREDENTIALS).
     credentials: dict[str, str] = Field(default_factory=dict)
     # Where the API lives. Empty means the real network; the demo points it at the sandbox.
+    # Mastodon: the instance the account lives on (required; one source per instance).
+    # Bluesky: the account's PDS (empty means https://bsky.social).
     api_base_url: str | None = None
-    # The brand account on this network (X: mentions timeline; Reddit: inbox mentions).
+    # The brand account on this network (X: mentions timeline; Reddit: inbox mentions;
+    # Mastodon: mention notifications; Bluesky: mention and reply notifications).
     account_handle: str | None = None
     # Reddit: subreddits to search; ["all"] searches everywhere.
     subreddits: list[str] = Field(default_factory=lambda: ["all"])
+    # Mastodon and Bluesky: also search posts for the brands' names and keywords. Mastodon servers
+    # answer only where full-text search is enabled; elsewhere it is skipped with a warning.
+    search_posts: bool = True
     user_agent: str = "python:mentiondesk:0.1 (by /u/mentiondesk)"
-    # Mastodon/Bluesky later; kept generic so the file format need not change.
     max_pages: int = Field(default=10, ge=1, le=1000)
     request_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
 
