@@ -25,6 +25,14 @@ AGE_BUCKETS: tuple[tuple[float | None, str], ...] = (
     (None, "over 3 days"),
 )
 NO_TEAM = "(no team)"
+BACKLOG_TEAM_COLUMNS = (
+    "team_id",
+    "team",
+    "count",
+    "overdue",
+    "oldest_age_seconds",
+    "median_age_seconds",
+)
 
 
 def _bucket(age: float) -> str:
