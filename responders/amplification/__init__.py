@@ -1,0 +1,1 @@
+"""Amplify: events employees and speakers share in their own words, and the posts credited."""
