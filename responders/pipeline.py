@@ -22,6 +22,7 @@ from listener.jobs import build_scheduler
 from listener.sources.base import Source
 from listener.store.db import session_scope
 from listener.store.types import utcnow
+from responders.amplification.jobs import credit_job, reminder_job
 from responders.employees.service import sync_people_from_config
 from responders.inbox.resolving import auto_resolve
 from responders.notify.service import deliver_pending
@@ -53,6 +54,8 @@ def classify_job(session_factory: sessionmaker[Session], classifier: Classifier)
 
 
 def route_job(session_factory: sessionmaker[Session], config: AppConfig) -> int:
+    # Employees' and speakers' event posts are credited first, so routing never queues them.
+    credit_job(session_factory)
     routed = _drain(session_factory, lambda s: route_pending(s, config, now=utcnow()))
     assigned = _drain(session_factory, lambda s: assign_waiting(s, now=utcnow()))
     if routed or assigned:
@@ -89,6 +92,7 @@ def add_pipeline_jobs(
         ("housekeeping", housekeeping_job, [session_factory, config], 60),
         ("send replies", sender.send_pending, [session_factory, dict(sources)], every_seconds),
         ("notify", deliver_pending, [session_factory, config.notify], 15),
+        ("event reminders", reminder_job, [session_factory], 300),
     ]
     for name, func, args, seconds in jobs:
         scheduler.add_job(
