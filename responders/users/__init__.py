@@ -1,0 +1,1 @@
+"""Web accounts: users with argon2 password hashes, roles, API tokens, sessions, login attempts."""

@@ -1,0 +1,119 @@
+"""Everything the mention page shows, gathered in one place (the view stays about HTTP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from listener.classifying.labels import SENTIMENTS
+from listener.classifying.models import Correction, Verdict
+from listener.store.models import STATUS_RESOLVED, Mention
+from responders.employees.models import Employee, Team
+from responders.inbox.history import conversation_history
+from responders.inbox.models import CONVERSATION_RESOLVED, Conversation
+from responders.replies import limits
+from responders.replies.models import OutboxReply
+from responders.replies.service import reply_url
+from responders.routing.models import MentionRoute
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    status: str
+    text: str
+    author: str
+    created_at: Any
+    posted_at: Any
+    url: str | None
+    error: str | None
+    attempts: int
+
+
+def thread_for(session: Session, mention: Mention) -> list[Mention]:
+    """The posts of the mention's thread we have stored, oldest first (at least the mention)."""
+    if mention.conversation_id is None:
+        return [mention]
+    return list(
+        session.scalars(
+            select(Mention)
+            .where(
+                Mention.network == mention.network,
+                (Mention.conversation_id == mention.conversation_id)
+                | (Mention.external_id == mention.conversation_id),
+            )
+            .order_by(Mention.posted_at, Mention.id)
+            .limit(100)
+        )
+    )
+
+
+def outbox_for(session: Session, mention_ids: list[int]) -> dict[int, list[OutboxRow]]:
+    """Our replies to these mentions, per mention, oldest first."""
+    names = dict(session.execute(select(Employee.id, Employee.name)).all())
+    rows: dict[int, list[OutboxRow]] = {}
+    for reply in session.scalars(
+        select(OutboxReply).where(OutboxReply.mention_id.in_(mention_ids)).order_by(OutboxReply.id)
+    ):
+        rows.setdefault(reply.mention_id, []).append(
+            OutboxRow(
+                id=reply.id,
+                status=reply.status,
+                text=reply.text,
+                author=names.get(reply.employee_id, f"employee #{reply.employee_id}"),
+                created_at=reply.created_at,
+                posted_at=reply.posted_at,
+                url=reply_url(reply, reply.mention),
+                error=reply.error,
+                attempts=reply.attempts,
+            )
+        )
+    return rows
+
+
+def mention_context(
+    session: Session, mention: Mention, *, employee_id: int | None
+) -> dict[str, Any]:
+    route = session.get(MentionRoute, mention.id)
+    conversation = session.get(Conversation, route.conversation_id) if route else None
+    thread = thread_for(session, mention)
+    names = dict(session.execute(select(Employee.id, Employee.name)).all())
+    history = conversation_history(session, conversation.id) if conversation else []
+    team = session.get(Team, route.team_id) if route and route.team_id else None
+    verdict = session.scalar(select(Verdict).where(Verdict.mention_id == mention.id))
+    corrections = session.scalar(
+        select(func.count()).select_from(Correction).where(Correction.mention_id == mention.id)
+    )
+    limit = limits.LIMITS.get(mention.network)
+    resolved = (conversation is not None and conversation.status == CONVERSATION_RESOLVED) or (
+        mention.status == STATUS_RESOLVED
+    )
+    # Transfer targets: the team's members first, then everyone else who is not away.
+    people = list(session.scalars(select(Employee).order_by(Employee.name)))
+    members = {e.id for e in team.members} if team else set()
+    people.sort(key=lambda e: (e.id not in members, e.away, e.name))
+    return {
+        "mention": mention,
+        "author": mention.author,
+        "route": route,
+        "team": team,
+        "conversation": conversation,
+        "thread": thread,
+        "outbox": outbox_for(session, [m.id for m in thread]),
+        "history": history,
+        "names": names,
+        "verdict": verdict,
+        "corrections": corrections or 0,
+        "sentiments": SENTIMENTS,
+        "limit": limit,
+        "resolved": resolved,
+        "assignee_id": route.assignee_id if route else None,
+        "is_mine": route is not None
+        and employee_id is not None
+        and route.assignee_id == employee_id,
+        "people": people,
+        "members": members,
+    }

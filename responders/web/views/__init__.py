@@ -1,0 +1,1 @@
+"""One module per area; each defines `router` and is listed in responders/web/routes.py."""
