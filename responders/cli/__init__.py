@@ -18,6 +18,7 @@ app = typer.Typer(
 from responders.cli import listen  # noqa: E402,F401,I001
 from responders.cli import demo  # noqa: E402,F401,I001
 from responders.cli import people  # noqa: E402,F401,I001
+from responders.cli import users  # noqa: E402,F401,I001
 from responders.cli import replies  # noqa: E402,F401,I001
 from responders.cli import classify  # noqa: E402,F401,I001
 from responders.cli import report  # noqa: E402,F401,I001
