@@ -83,10 +83,13 @@ def add_pipeline_jobs(
     session_factory: sessionmaker[Session],
     classifier: Classifier,
     sources: Mapping[str, Source],
-    every_seconds: int = 5,
+    every_seconds: float = 0.5,
 ) -> None:
-    """Add the jobs to `scheduler` (one instance of each at a time; missed runs coalesce)."""
-    jobs: list[tuple[str, Callable[..., object], list[object], int]] = [
+    """Add the jobs to `scheduler` (one instance of each at a time; missed runs coalesce).
+
+    The queue stages look for work every half second: a mention should reach a person within
+    a second of being fetched (bench/routing.py), and an empty look is one indexed query."""
+    jobs: list[tuple[str, Callable[..., object], list[object], float]] = [
         ("classify", classify_job, [session_factory, classifier], every_seconds),
         ("route", route_job, [session_factory, config], every_seconds),
         ("housekeeping", housekeeping_job, [session_factory, config], 60),
