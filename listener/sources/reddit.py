@@ -260,6 +260,10 @@ class RedditSource:
         if kind == "t3":
             title, selftext = _text(data, "title"), _text(data, "selftext", required=False)
             text = f"{title}\n\n{selftext}" if selftext else title
+            link = data.get("url")
+            if data.get("is_self") is False and isinstance(link, str) and link:
+                # A link post's content is its link (a share of an event page, an article).
+                text = f"{text}\n\n{link}"
             in_reply_to, conversation = None, fullname
             path = _text(data, "permalink")
         else:
