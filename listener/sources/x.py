@@ -45,7 +45,15 @@ log = logging.getLogger(__name__)
 
 X_API_HOST = "https://api.twitter.com"  # hard-coded inside tweepy.BaseClient.request
 MAX_QUERY_LENGTH = 512
-TWEET_FIELDS = ["author_id", "conversation_id", "created_at", "lang", "referenced_tweets"]
+# public_metrics: likes, reposts and replies as first seen (event reports show engagement).
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "lang",
+    "public_metrics",
+    "referenced_tweets",
+]
 USER_FIELDS = ["public_metrics"]
 EXPANSIONS = ["author_id"]
 MENTIONS_STREAM = "mentions"
