@@ -185,7 +185,7 @@ class _Things:
             "created_utc": post.created_at.timestamp(),
             "created": post.created_at.timestamp(),
             "permalink": self._permalink(post),
-            "score": 1,
+            "score": int(post.extra.get("score", 1)),
             **self._author(post),
         }
         if self.is_submission(post):
@@ -195,14 +195,16 @@ class _Things:
                 if p.conversation_id == post.id and p.id != post.id
             )
             permalink = common["permalink"]
+            # A link post (extra "url") points elsewhere; a self post's url is its own page.
+            link = post.extra.get("url")
             return {
                 "kind": "t3",
                 "data": {
                     **common,
                     "title": self.title(post),
                     "selftext": post.text,
-                    "is_self": True,
-                    "url": f"https://www.reddit.com{permalink}",
+                    "is_self": not link,
+                    "url": link or f"https://www.reddit.com{permalink}",
                     "num_comments": replies,
                 },
             }
@@ -452,7 +454,9 @@ def build_router(state: SandboxState) -> APIRouter:
                     things.is_submission(p)
                     and in_subreddit(things.subreddit(p))
                     and (oldest is None or p.created_at >= oldest)
-                    and _search_matches(query, f"{things.title(p)}\n{p.text}")
+                    and _search_matches(
+                        query, f"{things.title(p)}\n{p.text}\n{p.extra.get('url', '')}"
+                    )
                 )
 
             return _listing(newest_first(keep), params, things.thing)

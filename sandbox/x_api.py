@@ -332,7 +332,7 @@ class Renderer:
             data["public_metrics"] = {
                 "retweet_count": 0,
                 "reply_count": replies,
-                "like_count": 0,
+                "like_count": int(post.extra.get("likes", 0)),
                 "quote_count": 0,
                 "bookmark_count": 0,
                 "impression_count": 0,
