@@ -83,7 +83,6 @@ def create_event(
     event = AmplificationEvent(
         name=spec.name, created_by_id=created_by.id if created_by else None, created_at=now
     )
-    session.add(event)
     _apply(session, event, spec, now)
     return event
 
@@ -108,6 +107,8 @@ def _apply(session: Session, event: AmplificationEvent, spec: EventSpec, now: da
     teams = _teams(session, spec.teams)
     employees = _employees(session, spec.employees)
     speakers = [_speaker(session, s) for s in spec.speakers]
+    if event not in session:  # only now: the lookups above would flush it half-filled
+        session.add(event)
     event.name = spec.name
     event.description = spec.description
     event.starts_at = spec.starts_at
