@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.classifier import ClassifierConfig
 from config.errors import ConfigError
 from config.notify import NotifyConfig
 from config.people import EmployeeConfig, TeamConfig, check_people
@@ -178,11 +179,25 @@ class AppConfig(_Strict):
     employees: list[EmployeeConfig] = Field(default_factory=list)
     routing: RoutingConfig = RoutingConfig()
     notify: NotifyConfig = NotifyConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
 
     @model_validator(mode="after")
     def _people_and_routing_fit(self) -> AppConfig:
         check_people(self.teams, self.employees)
         check_routing(self.routing, [t.name for t in self.teams])
+        return self
+
+    @model_validator(mode="after")
+    def _rule_topics_are_classifier_topics(self) -> AppConfig:
+        # A rule naming a topic the classifier never gives would silently never match.
+        known = set(self.classifier.topic_names)
+        for index, rule in enumerate(self.routing.rules):
+            unknown = sorted(set(rule.topic) - known)
+            if unknown:
+                raise ValueError(
+                    f"routing.rules[{index}] ({rule.name}): topic {unknown} is not one of "
+                    f"[classifier] topics {sorted(known) or '(none configured)'}"
+                )
         return self
 
     @model_validator(mode="after")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+from config.classifier import DEFAULT_ENCODER  # noqa: F401  (re-exported)
+
 DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
 
 WEIGHTS_FILE = "heads.safetensors"

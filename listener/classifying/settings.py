@@ -1,4 +1,4 @@
-"""The classifier's configuration and the one function that builds a classifier from it."""
+"""The one function that builds a classifier from its configuration (config/classifier.py)."""
 
 from __future__ import annotations
 
@@ -6,42 +6,21 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from config.classifier import ClassifierConfig
 from listener.classifying.locations import (
     BUNDLED_HEADS_DIR,
-    DEFAULT_ENCODER,
     METADATA_FILE,
     TRAINED_HEADS_SUBDIR,
 )
 from listener.classifying.screening import ScreeningRules
-from listener.classifying.topics import DEFAULT_THRESHOLD, Topic, TopicMatcher
+from listener.classifying.topics import TopicMatcher
 
 if TYPE_CHECKING:
     from listener.classifying.classifier import Classifier
 
+__all__ = ["ClassifierConfig", "build_classifier", "resolve_heads_dir"]
+
 logger = logging.getLogger(__name__)
-
-
-class ClassifierConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # Hugging Face id or local folder of the encoder our heads read; default: bundled MiniLM.
-    encoder: str = DEFAULT_ENCODER
-    # Folder with heads.safetensors + heads.json; default: the data folder's, else the bundled ones.
-    heads: Path | None = None
-    # A complete sequence-classification model (id or folder) used instead of encoder + heads.
-    sequence_classification_model: str | None = None
-    # Model label -> negative|neutral|positive|complaint|not_complaint, where names differ.
-    label_map: dict[str, str] = Field(default_factory=dict)
-    # Off by default: the classifier must work offline.
-    allow_download: bool = False
-    quantize: bool = False
-    batch_size: int = Field(default=64, ge=1, le=1024)
-    max_chars: int = Field(default=2000, ge=1)
-    supported_languages: list[str] = Field(default_factory=lambda: ["en"])
-    topics: list[Topic] = Field(default_factory=list)
-    topic_threshold: float = Field(default=DEFAULT_THRESHOLD, ge=-1, le=1)
 
 
 def resolve_heads_dir(config: ClassifierConfig, data_dir: Path | None) -> Path:

@@ -10,28 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from config.classifier import DEFAULT_TOPIC_THRESHOLD, Topic, check_unique_topics
 
 if TYPE_CHECKING:
     import torch
 
-DEFAULT_THRESHOLD = 0.35
-
-
-class Topic(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    description: str = Field(min_length=1)
-    examples: list[str] = Field(default_factory=list)
+DEFAULT_THRESHOLD = DEFAULT_TOPIC_THRESHOLD
 
 
 def parse_topics(raw: Sequence[dict]) -> list[Topic]:
     topics = [Topic.model_validate(item) for item in raw]
-    names = [t.name for t in topics]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ValueError(f"duplicate topic name(s): {dupes}")
+    check_unique_topics(topics)
     return topics
 
 

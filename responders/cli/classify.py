@@ -35,11 +35,8 @@ DEFAULT_TRAINING_DATA = Path("../shared/data")
 
 
 def _classifier_config(ctx: Context) -> ClassifierConfig:
-    """The config file's [classifier] table once the app config has one; defaults otherwise."""
-    if not ctx.has_config:
-        return ClassifierConfig()
-    found = getattr(ctx.config, "classifier", None)
-    return found if isinstance(found, ClassifierConfig) else ClassifierConfig()
+    """The config file's [classifier] table; the defaults when there is no config file."""
+    return ctx.config.classifier if ctx.has_config else ClassifierConfig()
 
 
 def _build(ctx: Context) -> Classifier:

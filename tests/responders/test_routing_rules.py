@@ -62,6 +62,10 @@ ignore = true
 team = "social"
 priority = "low"
 sla_minutes = 240
+
+[[classifier.topics]]
+name = "baggage"
+description = "Lost, delayed or damaged bags"
 """
 
 
@@ -136,6 +140,19 @@ def test_brand_condition() -> None:
         ('[[teams]]\nname = "a"\n[[routing.rules]]\nname = "r"\nteam = "b"\n', "unknown team"),
         ('[[routing.rules]]\nname = "r"\nteam = "a"\npriority = "asap"\n', "priority"),
         ('[[routing.rules]]\nname = "r"\nteam = "a"\nsla = 5\n', "sla"),
+        (
+            '[[teams]]\nname = "a"\n[[teams]]\nname = "support"\n'
+            '[[routing.rules]]\nname = "r"\nteam = "a"\ntopic = ["bags"]\n'
+            '[[classifier.topics]]\nname = "refunds"\ndescription = "Money back"\n',
+            r"routing.rules\[0\] \(r\): topic \['bags'\] is not one of "
+            r"\[classifier\] topics \['refunds'\]",
+        ),
+        (
+            '[[classifier.topics]]\nname = "a"\ndescription = "x"\n'
+            '[[classifier.topics]]\nname = "a"\ndescription = "y"\n',
+            "duplicate topic name",
+        ),
+        ("[classifier]\nbatch_size = 0\n", "classifier.batch_size"),
     ],
 )
 def test_invalid_rules_are_config_errors(snippet: str, message: str) -> None:

@@ -1,0 +1,60 @@
+"""The `[classifier]` table: which model judges mentions, and the topics used for routing.
+
+Plain settings only (no torch): `listener.classifying.settings.build_classifier` turns them into
+a classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_TOPIC_THRESHOLD = 0.35
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    description: str = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)
+
+
+class ClassifierConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Hugging Face id or local folder of the encoder our heads read; default: bundled MiniLM.
+    encoder: str = DEFAULT_ENCODER
+    # Folder with heads.safetensors + heads.json; default: the data folder's, else the bundled ones.
+    heads: Path | None = None
+    # A complete sequence-classification model (id or folder) used instead of encoder + heads.
+    sequence_classification_model: str | None = None
+    # Model label -> negative|neutral|positive|complaint|not_complaint, where names differ.
+    label_map: dict[str, str] = Field(default_factory=dict)
+    # Off by default: the classifier must work offline.
+    allow_download: bool = False
+    quantize: bool = False
+    batch_size: int = Field(default=64, ge=1, le=1024)
+    max_chars: int = Field(default=2000, ge=1)
+    supported_languages: list[str] = Field(default_factory=lambda: ["en"])
+    topics: list[Topic] = Field(default_factory=list)
+    topic_threshold: float = Field(default=DEFAULT_TOPIC_THRESHOLD, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _unique_topics(self) -> ClassifierConfig:
+        check_unique_topics(self.topics)
+        return self
+
+    @property
+    def topic_names(self) -> list[str]:
+        return [topic.name for topic in self.topics]
+
+
+def check_unique_topics(topics: Sequence[Topic]) -> None:
+    names = [t.name for t in topics]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate topic name(s): {dupes}")
