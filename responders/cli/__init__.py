@@ -22,3 +22,4 @@ from responders.cli import users  # noqa: E402,F401,I001
 from responders.cli import replies  # noqa: E402,F401,I001
 from responders.cli import classify  # noqa: E402,F401,I001
 from responders.cli import report  # noqa: E402,F401,I001
+from responders.cli import events  # noqa: E402,F401,I001
