@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from listener import polling
+from listener.classifying.service import verdict_stats
 from listener.sources.registry import build_enabled_sources, build_source
 from listener.stats import mention_stats, source_status
 from listener.store import migrate
@@ -84,10 +85,10 @@ def run(config: Path = ConfigOption) -> None:
             raise fail("no enabled sources in the configuration")
         migrate.upgrade(ctx.database_url)
         # Imported here: the classifier pulls in torch, which other commands must not wait for.
-        from listener.classifying.settings import ClassifierConfig, build_classifier
+        from listener.classifying.settings import build_classifier
         from responders.pipeline import build_desk_scheduler
 
-        classifier = build_classifier(ClassifierConfig(), data_dir=ctx.settings.data_dir)
+        classifier = build_classifier(ctx.config.classifier, data_dir=ctx.settings.data_dir)
         scheduler = build_desk_scheduler(
             ctx.config, ctx.session_factory, sources, classifier=classifier
         )
@@ -111,9 +112,10 @@ def stats(
     config: Path = ConfigOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Mention counts: per network, total, competitor, per brand and status."""
+    """Mention counts: per network, brand and status; verdicts (complaints, by sentiment); queues."""
     with make_context(config).session_factory() as session:
         figures = mention_stats(session)
+        figures.update(verdict_stats(session))
         figures.update(inbox_stats(session))
     if as_json:
         typer.echo(json.dumps(figures, indent=2, sort_keys=True))

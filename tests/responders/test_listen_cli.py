@@ -105,6 +105,9 @@ def test_poll_once_then_stats_and_status(cli, sandbox) -> None:
         and (p["network"] == "x" or p["subreddit"] in ("travel", "flights"))
     ]
     assert figures["competitor"] == len(expected_competitor) > 0
+    # Polling only stores: nothing is judged or queued yet, and the figures say so.
+    assert figures["classified"] == figures["complaints"] == figures["routed"] == 0
+    assert figures["by_sentiment"] == {"negative": 0, "neutral": 0, "positive": 0}
 
     # A second poll finds nothing new: stored exactly once.
     again = cli("poll", "--once")
