@@ -41,7 +41,7 @@ def demo(
 ) -> None:
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
     # Imported here: the classifier pulls in torch, which other commands must not wait for.
-    from listener.classifying.settings import ClassifierConfig, build_classifier
+    from listener.classifying.settings import build_classifier
     from responders.pipeline import build_desk_scheduler
 
     use_demo_credentials()
@@ -65,7 +65,7 @@ def demo(
         seeder.start(posts_per_minute)
 
         sources = build_enabled_sources(demo_config.sources, demo_config.brands)
-        classifier = build_classifier(ClassifierConfig(), data_dir=data_dir)
+        classifier = build_classifier(demo_config.classifier, data_dir=data_dir)
         scheduler = build_desk_scheduler(
             demo_config, session_factory, sources, classifier=classifier
         )
