@@ -22,6 +22,7 @@ from responders.cli.common import (
     use_demo_credentials,
 )
 from responders.cli.listen import wait_for_ctrl_c
+from sandbox.app import available_networks
 from sandbox.seeder import Seeder
 from sandbox.server import SandboxServer
 from sandbox.state import SandboxState
@@ -58,7 +59,7 @@ def demo(
         session_factory = make_session_factory(make_engine(url))
 
         state = SandboxState()
-        seeder = Seeder(state, seed=seed)
+        seeder = Seeder(state, networks=available_networks(), seed=seed)  # all four networks
         server = SandboxServer(state, port=DEMO_SANDBOX_PORT, seeder=seeder).start()
         seeder.setup()
         seeder.backlog(backlog)
