@@ -48,6 +48,9 @@ _DEMO_CREDENTIALS = (
     "REDDIT_CLIENT_SECRET",
     "REDDIT_USERNAME",
     "REDDIT_PASSWORD",
+    "MASTODON_ACCESS_TOKEN",
+    "BLUESKY_HANDLE",
+    "BLUESKY_APP_PASSWORD",
 )
 
 
@@ -56,6 +59,7 @@ def demo_credentials() -> dict[str, str]:
     values = {f"MENTIONDESK_DEMO_{name}": f"sandbox-{name.lower()}" for name in _DEMO_CREDENTIALS}
     # The sandbox's brand account: the bot reads its own inbox mentions and replies as it.
     values["MENTIONDESK_DEMO_REDDIT_USERNAME"] = "northwindair"
+    values["MENTIONDESK_DEMO_BLUESKY_HANDLE"] = "northwindair.bsky.social"
     return values
 
 
