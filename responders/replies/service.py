@@ -83,4 +83,9 @@ def reply_url(reply: OutboxReply, mention: Mention) -> str | None:
         slug = rest.split("/", 1)[0] or "_"
         comment_id = reply.external_id.partition("_")[2] or reply.external_id
         return f"{head}/comments/{post_id}/{slug}/{comment_id}/"
+    if reply.network == "bluesky":
+        # at://<did>/app.bsky.feed.post/<rkey>; bsky.app resolves a DID as well as a handle.
+        did, _, rkey = reply.external_id.removeprefix("at://").partition("/app.bsky.feed.post/")
+        return f"https://bsky.app/profile/{did}/post/{rkey}" if did and rkey else None
+    # Mastodon: a status's web address needs its account's name, which the id does not carry.
     return None
