@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from listener.classifying.models import Verdict
 from responders.employees.models import Employee, Team
+from responders.reports.days import utc_day
 from responders.reports.figures import percent, summarize
 from responders.reports.models import (
     FIRST_RESPONSE,
@@ -37,6 +38,7 @@ METRICS: dict[str, str] = {
     NEXT_RESPONSE: "next_response_seconds",
     RESOLUTION: "resolution_seconds",
 }
+# In Measure's order.
 DIMENSIONS: tuple[str, ...] = ("employee", "team", "network", "topic", "day")
 NOBODY = "(nobody)"
 NO_TEAM = "(no team)"
@@ -44,12 +46,16 @@ NO_TOPIC = "(no topic)"
 
 
 class Measure(NamedTuple):
-    """One event as the report sees it."""
+    """One event as the report sees it: what, how long, SLA, then one key per dimension."""
 
     kind: str
     seconds: float
-    sla_met: bool | None  # first responses to a routed mention only
-    keys: dict[str, Hashable]
+    sla_met: int | None  # 1 or 0 for first responses to a routed mention, else None
+    employee: int | None
+    team: int | None
+    network: str
+    topic: str | None
+    day: str
 
 
 @dataclass
@@ -58,11 +64,11 @@ class Tally:
     sla_met: int = 0
     sla_total: int = 0
 
-    def add(self, measure: Measure) -> None:
-        self.values[measure.kind].append(measure.seconds)
-        if measure.sla_met is not None:
+    def add(self, kind: str, seconds: float, sla_met: int | None) -> None:
+        self.values[kind].append(seconds)
+        if sla_met is not None:
             self.sla_total += 1
-            self.sla_met += measure.sla_met
+            self.sla_met += sla_met
 
     def figures(self) -> dict[str, Any]:
         figures: dict[str, Any] = {
@@ -74,57 +80,55 @@ class Tally:
         return figures
 
 
-def _events(session: Session, since: datetime | None, until: datetime | None):
-    event = ResponseTimeEvent
+def measures(
+    session: Session, *, since: datetime | None, until: datetime | None, business_hours: bool
+) -> Iterable[Measure]:
+    """The period's events. In business hours, events nobody's hours apply to are left out.
+
+    The database works out the day and whether the SLA was met, so no timestamp has to be
+    turned into a Python object (most of the time on 100k events went there).
+    """
+    event, route = ResponseTimeEvent, MentionRoute
+    seconds = event.business_seconds if business_hours else event.seconds
+    # Wall clock: the deadline the desk counted down to. Business hours: the SLA's minutes of
+    # working time.
+    in_time = (
+        seconds <= route.sla_minutes * 60 if business_hours else event.ended_at <= route.due_at
+    )
+    sla_met = case(
+        (
+            and_(event.kind == FIRST_RESPONSE, route.due_at.is_not(None), route.ignored.is_(False)),
+            case((in_time, 1), else_=0),
+        ),
+        else_=None,
+    )
     query = (
         select(
             event.kind,
-            event.seconds,
-            event.business_seconds,
-            event.ended_at,
+            seconds,
+            sla_met,
             event.employee_id,
             event.team_id,
             event.network,
             Verdict.topic,
-            MentionRoute.due_at,
-            MentionRoute.sla_minutes,
-            MentionRoute.ignored,
+            utc_day(session, event.ended_at),
         )
         .outerjoin(Verdict, Verdict.mention_id == event.mention_id)
-        .outerjoin(MentionRoute, MentionRoute.mention_id == event.mention_id)
-        .where(event.kind.in_(METRICS))
+        .outerjoin(route, route.mention_id == event.mention_id)
+        .where(seconds.is_not(None))
     )
     if since is not None:
         query = query.where(event.ended_at >= since)
     if until is not None:
         query = query.where(event.ended_at < until)
-    return session.execute(query)
-
-
-def measures(
-    session: Session, *, since: datetime | None, until: datetime | None, business_hours: bool
-) -> Iterable[Measure]:
-    """The period's events. In business hours, events nobody's hours apply to are left out."""
-    for row in _events(session, since, until):
-        (kind, seconds, business, ended_at, employee_id, team_id, network, topic, *route) = row
-        due_at, sla_minutes, ignored = route
-        if business_hours:
-            if business is None:
-                continue
-            seconds = business
-        sla_met = None
-        if kind == FIRST_RESPONSE and due_at is not None and not ignored:
-            # Wall clock: the deadline the desk counted down to. Business hours: the SLA's
-            # minutes of working time.
-            sla_met = seconds <= sla_minutes * 60 if business_hours else ended_at <= due_at
-        keys = {
-            "employee": employee_id,
-            "team": team_id,
-            "network": network,
-            "topic": topic,
-            "day": ended_at.date().isoformat(),
-        }
-        yield Measure(kind=kind, seconds=seconds, sla_met=sla_met, keys=keys)
+    if since is not None or until is not None:
+        # The (kind, ended_at) index finds a period's events. With no period, reading the table
+        # straight through is twice as fast on SQLite, which would otherwise use the index.
+        query = query.where(event.kind.in_(METRICS))
+    # Core rows straight from the connection: no ORM row processing for a read of this size.
+    for row in session.connection().execute(query):
+        if row[0] in METRICS:
+            yield Measure._make(row)
 
 
 @dataclass
@@ -135,9 +139,10 @@ class Tallies:
     )
 
     def add(self, measure: Measure) -> None:
-        self.overall.add(measure)
-        for dimension, key in measure.keys.items():
-            self.groups[dimension][key].add(measure)
+        kind, seconds, sla_met, *keys = measure
+        self.overall.add(kind, seconds, sla_met)
+        for groups, key in zip(self.groups.values(), keys, strict=True):
+            groups[key].add(kind, seconds, sla_met)
 
 
 def tally(measured: Iterable[Measure]) -> Tallies:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.models import Verdict
 from listener.store.models import Mention
-from responders.reports.days import as_day, utc_day
+from responders.reports.days import utc_day
 
 
 def _count_where(condition) -> Any:
@@ -49,7 +49,7 @@ def volume_by_day(
         counts = [int(n or 0) for n in by_sentiment]
         rows.append(
             {
-                "day": as_day(value),
+                "day": str(value),
                 "mentions": int(mentions),
                 "complaints": int(complaints or 0),
                 **dict(zip(SENTIMENTS, counts, strict=True)),
