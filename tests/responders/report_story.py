@@ -14,10 +14,11 @@ Tuesday 2026-06-02
   f1  x       m1's author again, 12:00  back to Ann (sticky)    Ann replies 12:15   next: 15 min
       Ann resolves m1's conversation at 13:00: 27 h after m1 (97,200 s); business 7 h + 4 h
   m6  x       complaint                 14:00  assigned Ann, unanswered (due 14:30: overdue)
-  m7  x       no verdict (unclassified) 14:45  to social (Cat), unanswered (due 15:45)
+  m7  x       no verdict (unclassified) 14:45  to community (Cat), unanswered (due 15:45)
 The report is taken at Tuesday 15:00.
 
-SLAs: complaints 30 minutes (team support), everything else 60 minutes (team social).
+SLAs: complaints 30 minutes (team care), everything else 60 minutes (team community).
+Team names differ from the web tests' users' teams (support, social), who must not share the work.
 """
 
 from __future__ import annotations
@@ -52,24 +53,24 @@ names = ["Skyline Airways"]
 competitor = true
 
 [[teams]]
-name = "support"
+name = "care"
 [[teams]]
-name = "social"
+name = "community"
 
 [[employees]]
 name = "Ann"
 email = "ann@northwind.example"
-teams = ["support"]
+teams = ["care"]
 working_hours = ["Mon-Fri 09:00-17:00"]
 [[employees]]
 name = "Bob"
 email = "bob@northwind.example"
-teams = ["support"]
+teams = ["care"]
 working_hours = ["Mon-Fri 09:00-17:00"]
 [[employees]]
 name = "Cat"
 email = "cat@northwind.example"
-teams = ["social"]
+teams = ["community"]
 working_hours = ["Mon-Fri 09:00-17:00"]
 
 [[routing.rules]]
@@ -80,12 +81,12 @@ ignore = true
 [[routing.rules]]
 name = "complaints"
 complaint = true
-team = "support"
+team = "care"
 priority = "high"
 sla_minutes = 30
 
 [routing.default]
-team = "social"
+team = "community"
 sla_minutes = 60
 """
 

@@ -109,15 +109,15 @@ def test_per_employee_in_business_hours(session, story) -> None:
 
 def test_per_team(session, story) -> None:
     rows = report(session)["by_team"]
-    assert [r["team"] for r in rows] == ["social", "support"]
-    social, support = rows
-    assert social["first_response_seconds"] == figures(1800.0, 1800.0, 1800.0, 1)
-    assert social["sla_met_pct"] == 100.0
+    assert [r["team"] for r in rows] == ["care", "community"]
+    care, community = rows
+    assert community["first_response_seconds"] == figures(1800.0, 1800.0, 1800.0, 1)
+    assert community["sla_met_pct"] == 100.0
     # 600, 1200, 3600, 59400: p90 at rank 2.7 = 3600 + 0.7 * 55800.
-    assert support["first_response_seconds"] == figures(2400.0, 42660.0, 16200.0, 4)
-    assert support["next_response_seconds"]["count"] == 1
-    assert support["resolution_seconds"]["count"] == 1
-    assert (support["sla_met_pct"], support["sla_met"], support["sla_total"]) == (50.0, 2, 4)
+    assert care["first_response_seconds"] == figures(2400.0, 42660.0, 16200.0, 4)
+    assert care["next_response_seconds"]["count"] == 1
+    assert care["resolution_seconds"]["count"] == 1
+    assert (care["sla_met_pct"], care["sla_met"], care["sla_total"]) == (50.0, 2, 4)
 
 
 def test_per_network(session, story) -> None:
@@ -231,7 +231,7 @@ def test_backlog_and_its_age(session, story) -> None:
     }
     assert [
         (t["team"], t["count"], t["overdue"], t["oldest_age_seconds"]) for t in backlog["by_team"]
-    ] == [("social", 1, 0, 900.0), ("support", 1, 1, 3600.0)]
+    ] == [("care", 1, 1, 3600.0), ("community", 1, 0, 900.0)]
 
 
 def test_a_resolution_nobody_held_counts_on_the_clock_only(session, story) -> None:
@@ -250,7 +250,7 @@ def test_a_resolution_nobody_held_counts_on_the_clock_only(session, story) -> No
     business = report(session, business_hours=True)
     assert business["resolution_seconds"]["count"] == 1
     assert [r["employee"] for r in business["by_employee"]] == ["Ann", "Bob", "Cat"]
-    assert app_config().routing.default.team == "social"
+    assert app_config().routing.default.team == "community"
 
 
 def test_days_are_utc_whatever_the_connection_zone(session) -> None:

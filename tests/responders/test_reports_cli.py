@@ -31,7 +31,7 @@ def test_json_has_the_hand_worked_figures(run) -> None:
     assert {key: report[key] for key in WALL_CLOCK} == WALL_CLOCK
     assert [r["employee"] for r in report["by_employee"]] == ["Ann", "Bob", "Cat"]
     assert [r["network"] for r in report["by_network"]] == ["reddit", "x"]
-    assert [r["team"] for r in report["by_team"]] == ["social", "support"]
+    assert [r["team"] for r in report["by_team"]] == ["care", "community"]
     assert [r["topic"] for r in report["by_topic"]] == ["(no topic)", "delays", "lost_luggage"]
     assert [r["day"] for r in report["by_day"]] == ["2026-06-01", "2026-06-02"]
     assert report["volume"]["complaints"] == 6
