@@ -1,4 +1,5 @@
-"""The reply sender with the real tweepy and praw clients against the sandbox over HTTP."""
+"""The reply sender with the real tweepy, praw, Mastodon.py and atproto clients against the sandbox
+over HTTP."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from config.settings import Brand, SourceConfig
-from listener.sources import reddit, x
+from listener.sources import bluesky, mastodon, reddit, x
 from listener.store.models import Author, Mention
 from responders.employees.models import Employee
 from responders.replies import sender
@@ -38,12 +39,17 @@ def network(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     ).raise_for_status()
     sandbox.state.add_account("x", "northwindair", "Northwind Air", is_brand=True)
     sandbox.state.add_account("reddit", "northwindair", is_brand=True)
+    sandbox.state.add_account("mastodon", "northwindair", "Northwind Air", is_brand=True)
+    sandbox.state.add_account("bluesky", "northwindair.bsky.social", is_brand=True)
     for key, value in {
         "T_X_BEARER": "sandbox-token",
         "T_R_ID": "client",
         "T_R_SECRET": "secret",
         "T_R_USER": "northwindair",
         "T_R_PASSWORD": "hunter2",
+        "T_M_TOKEN": "sandbox-token",
+        "T_B_HANDLE": "northwindair.bsky.social",
+        "T_B_PASSWORD": "app-password",
     }.items():
         monkeypatch.setenv(key, value)
     yield sandbox
@@ -79,13 +85,74 @@ def reddit_source(network: SandboxServer) -> reddit.RedditSource:
     return reddit.build(config, BRANDS)
 
 
-def store_mention(session: Session, post: Post, *, source_name: str) -> Mention:
+def mastodon_source(network: SandboxServer) -> mastodon.MastodonSource:
+    config = SourceConfig(
+        name="mastodon-main",
+        network="mastodon",
+        credentials={"access_token": "T_M_TOKEN"},
+        api_base_url=network.url + "/mastodon",
+        account_handle="northwindair",
+        request_timeout_seconds=5,
+    )
+    return mastodon.build(config, BRANDS)
+
+
+def bluesky_source(network: SandboxServer) -> bluesky.BlueskySource:
+    config = SourceConfig(
+        name="bluesky-main",
+        network="bluesky",
+        credentials={"handle": "T_B_HANDLE", "app_password": "T_B_PASSWORD"},
+        api_base_url=network.url + "/bluesky",
+        request_timeout_seconds=5,
+    )
+    return bluesky.build(config, BRANDS)
+
+
+SOURCES = {
+    "x": x_source,
+    "reddit": reddit_source,
+    "mastodon": mastodon_source,
+    "bluesky": bluesky_source,
+}
+
+
+def external_id(network: SandboxServer, post: Post) -> str:
+    """The post's id as each source stores it."""
+    if post.network == "reddit":
+        return ("t3_" if post.in_reply_to_id is None else "t1_") + post.id
+    if post.network == "mastodon":
+        return f"127.0.0.1:{network.port}/mastodon/{post.id}"
+    if post.network == "bluesky":
+        return f"at://{post.author_id}/app.bsky.feed.post/{post.id}"
+    return post.id
+
+
+def customer_post(
+    network: SandboxServer, name: str, text: str = "@northwindair hello?", author: str = "alice"
+) -> Post:
+    """A post by `author` that the brand may answer on network `name`."""
+    if name == "reddit":
+        return network.state.publish("reddit", author, "", subreddit="travel", title="Northwind?")
+    if name == "bluesky":
+        text = text.replace("@northwindair", "@northwindair.bsky.social")
+        return network.state.publish("bluesky", f"{author}.bsky.social", text)
+    return network.state.publish(name, author, text)
+
+
+def store_mention(
+    session: Session, post: Post, *, source_name: str, key: str | None = None
+) -> Mention:
+    """The mention a source would have stored for `post`; `key`: its id, where the network's own
+    id is not enough (Mastodon's carry the instance, Bluesky's are AT URIs)."""
     network = post.network
     if network == "reddit":
         external_id = ("t3_" if post.in_reply_to_id is None else "t1_") + post.id
         url = f"https://www.reddit.com/r/travel/comments/{post.conversation_id}/delay/"
+    elif network == "bluesky":
+        external_id = key or f"at://{post.author_id}/app.bsky.feed.post/{post.id}"
+        url = f"https://bsky.app/profile/{post.author_id}/post/{post.id}"
     else:
-        external_id, url = post.id, f"https://x.com/someone/status/{post.id}"
+        external_id, url = key or post.id, f"https://x.com/someone/status/{post.id}"
     author = Author(network=network, external_id=post.author_id, handle=post.author_id)
     mention = Mention(
         network=network,
@@ -176,15 +243,12 @@ def test_x_reply_rule_fails_with_the_post_link(network, session, session_factory
     assert sandbox_replies(network, "x") == []
 
 
-@pytest.mark.parametrize("name", ["x", "reddit"])
+@pytest.mark.parametrize("name", list(SOURCES))
 def test_deleted_post_fails_with_the_reason(network, session, session_factory, name):
-    if name == "x":
-        post = network.state.publish("x", "alice", "@northwindair hello?")
-        sources = {"x": x_source(network)}
-    else:
-        post = network.state.publish("reddit", "bob", "", subreddit="travel", title="Northwind?")
-        sources = {"reddit": reddit_source(network)}
-    reply = queue(session, store_mention(session, post, source_name=name), "Hello!")
+    post = customer_post(network, name)
+    sources = {name: SOURCES[name](network)}
+    mention = store_mention(session, post, source_name=name, key=external_id(network, post))
+    reply = queue(session, mention, "Hello!")
     network.state.delete_post(name, post.id)
 
     assert sender.send_pending(session_factory, sources) == 0
@@ -207,15 +271,20 @@ def test_x_forbidden_account_fails_with_the_reason(network, session, session_fac
     assert "refused the reply" in row.error and "403" in row.error
 
 
-@pytest.mark.parametrize("name", ["x", "reddit"])
+WRITE_PATHS = {
+    "x": "/2/tweets",
+    "reddit": "/api/comment",
+    "mastodon": "/api/v1/statuses",
+    "bluesky": "createRecord",
+}
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
 def test_rate_limit_waits_for_the_reset_then_posts_once(network, session, session_factory, name):
-    if name == "x":
-        post = network.state.publish("x", "alice", "@northwindair hello?")
-        sources, path = {"x": x_source(network)}, "/2/tweets"
-    else:
-        post = network.state.publish("reddit", "bob", "", subreddit="travel", title="Northwind?")
-        sources, path = {"reddit": reddit_source(network)}, "/api/comment"
-    reply = queue(session, store_mention(session, post, source_name=name), "Hello!")
+    post = customer_post(network, name)
+    sources, path = {name: SOURCES[name](network)}, WRITE_PATHS[name]
+    mention = store_mention(session, post, source_name=name, key=external_id(network, post))
+    reply = queue(session, mention, "Hello!")
     network.state.add_fault(network=name, kind="rate_limit", path_contains=path, count=1)
     now = datetime.now(UTC)
 
@@ -285,3 +354,84 @@ def test_rows_without_a_source_here_stay_queued(network, session, session_factor
 
     assert sender.send_pending(session_factory, {"reddit": reddit_source(network)}) == 0
     assert reload(session_factory, reply).status == STATUS_QUEUED
+
+
+def test_mastodon_reply_lands_once_in_the_thread(network, session, session_factory):
+    post = network.state.publish("mastodon", "alice", "@northwindair my bag is lost")
+    mention = store_mention(
+        session, post, source_name="mastodon-main", key=external_id(network, post)
+    )
+    reply = queue(session, mention, "So sorry, DM us")
+    sources = {"mastodon-main": mastodon_source(network)}
+
+    assert sender.send_pending(session_factory, sources) == 1
+    assert sender.send_pending(session_factory, sources) == 0
+
+    [posted] = sandbox_replies(network, "mastodon")
+    assert (posted["in_reply_to_id"], posted["author_handle"]) == (post.id, "northwindair")
+    assert posted["text"] == "@alice So sorry, DM us"  # addressed, so Mastodon notifies Alice
+    row = reload(session_factory, reply)
+    assert (row.status, row.error) == (STATUS_POSTED, None)
+    assert row.external_id == f"127.0.0.1:{network.port}/mastodon/{posted['id']}"
+    assert row.mention.status == "replied"
+
+
+def test_bluesky_reply_to_a_reply_lands_once_under_the_thread_root(
+    network, session, session_factory
+):
+    root = network.state.publish("bluesky", "alice.bsky.social", "Northwind Air lost my bag")
+    answer = network.state.publish(
+        "bluesky", "bob.bsky.social", "same here", in_reply_to_id=root.id
+    )
+    deeper = network.state.publish(
+        "bluesky", "carol.bsky.social", "@northwindair.bsky.social me too", in_reply_to_id=answer.id
+    )
+    reply = queue(session, store_mention(session, deeper, source_name="bluesky-main"), "Sorry!")
+    sources = {"bluesky": bluesky_source(network)}  # found by network name
+
+    assert sender.send_pending(session_factory, sources) == 1
+    assert sender.send_pending(session_factory, sources) == 0
+
+    [posted] = sandbox_replies(network, "bluesky")
+    refs = posted["extra"]["reply"]
+    assert refs["root"]["uri"] == external_id(network, root)
+    assert refs["parent"]["uri"] == external_id(network, deeper)
+    assert (posted["in_reply_to_id"], posted["conversation_id"]) == (deeper.id, root.id)
+    row = reload(session_factory, reply)
+    assert row.status == STATUS_POSTED
+    assert row.external_id == f"at://{posted['author_id']}/app.bsky.feed.post/{posted['id']}"
+    assert reply_url(row, row.mention) == (
+        f"https://bsky.app/profile/{posted['author_id']}/post/{posted['id']}"
+    )
+
+
+@pytest.mark.parametrize("name", ["mastodon", "bluesky"])
+def test_dead_sender_claims_are_settled_by_asking_each_network(
+    network, session, session_factory, name
+):
+    """Died after posting (reply on the network, row still "sending") and before posting."""
+    source = SOURCES[name](network)
+    went_out = customer_post(network, name, "@northwindair one")
+    never_sent = customer_post(network, name, "@northwindair two", author="bob")
+    first = queue(
+        session,
+        store_mention(session, went_out, source_name=name, key=external_id(network, went_out)),
+        "Reply one",
+    )
+    second = queue(
+        session,
+        store_mention(session, never_sent, source_name=name, key=external_id(network, never_sent)),
+        "Reply 2",
+    )
+    crashed_at = datetime.now(UTC)
+    posted_id = source.reply(external_id(network, went_out), "Reply one")
+    for row in (first, second):
+        row.status, row.claimed_at, row.attempts = STATUS_SENDING, crashed_at, 1
+    session.commit()
+
+    after_lease = crashed_at + sender.SENDING_LEASE + timedelta(seconds=1)
+    assert sender.send_pending(session_factory, {name: source}, now=after_lease) == 2
+
+    replies = sandbox_replies(network, name)
+    assert sorted(r["in_reply_to_id"] for r in replies) == sorted([went_out.id, never_sent.id])
+    assert reload(session_factory, first).external_id == posted_id
