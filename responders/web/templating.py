@@ -72,7 +72,13 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def short_time(value: datetime | None) -> str:
+def short_time(value: datetime | str | None) -> str:
+    """'2026-06-01 10:00 UTC' from a datetime or an ISO string (as listener.stats gives)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 

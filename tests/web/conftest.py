@@ -206,3 +206,83 @@ def login(page, live_server: LiveServer, web_users: dict[str, WebUser]) -> Calla
         return page
 
     return do
+
+
+# --- a desk with real traffic: sandbox -> listener -> real classifier -> routing ---------------
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The real default classifier, loaded once for the whole run (it takes seconds)."""
+    from listener.classifying.settings import ClassifierConfig, build_classifier
+
+    return build_classifier(ClassifierConfig())
+
+
+@dataclass
+class Desk:
+    sandbox: object
+    config: object
+    session_factory: sessionmaker[Session]
+    classifier: object
+    sources: list
+
+    def post(
+        self,
+        handle: str,
+        text: str,
+        *,
+        display_name: str | None = None,
+        followers: int = 10,
+        **kwargs,
+    ):
+        """A customer posts on the sandbox's X."""
+        self.sandbox.state.add_account("x", handle, display_name or handle, followers=followers)
+        return self.sandbox.state.publish("x", handle, text, **kwargs)
+
+    def listen(self) -> int:
+        """Poll, classify and route everything new, as `mentiondesk run` would; returns how many
+        mentions were assigned to someone."""
+        from listener.polling import poll_once
+        from responders.pipeline import classify_job, route_job
+
+        for source in self.sources:
+            outcome = poll_once(self.session_factory, source)
+            assert outcome.error is None, outcome.error
+        classify_job(self.session_factory, self.classifier)
+        return route_job(self.session_factory, self.config)
+
+    def mention_id(self, post) -> int:
+        from sqlalchemy import select
+
+        from listener.store.models import Mention
+
+        with self.session_factory() as session:
+            return session.scalars(
+                select(Mention.id).where(Mention.network == "x", Mention.external_id == post.id)
+            ).one()
+
+    def send(self) -> int:
+        """One pass of the real sender over the outbox."""
+        from responders.replies import sender
+
+        return sender.send_pending(self.session_factory, {s.name: s for s in self.sources})
+
+
+@pytest.fixture
+def desk(sandbox, session_factory, web_users, classifier, monkeypatch) -> Desk:
+    """The demo's configuration (teams, people, routing rules) pointed at this test's sandbox,
+    listening on X. The web_users' employees are the demo's people."""
+    from config.settings import parse_config
+    from listener.sources.registry import build_enabled_sources
+    from responders.cli.common import DEMO_CONFIG, demo_credentials
+    from responders.pipeline import sync_people
+
+    for name, value in demo_credentials().items():
+        monkeypatch.setenv(name, value)
+    text = DEMO_CONFIG.read_text().replace("http://127.0.0.1:8401", sandbox.url)
+    config = parse_config(text, origin="demo.toml (test sandbox)")
+    sandbox.state.add_account("x", "northwindair", "Northwind Air", is_brand=True)
+    sync_people(session_factory, config)
+    sources = [s for s in build_enabled_sources(config.sources, config.brands) if s.name == "x"]
+    return Desk(sandbox, config, session_factory, classifier, sources)

@@ -1,0 +1,231 @@
+"""The desk over HTTP: queues in order, the mention page, claim/transfer/resolve/reopen, replies
+through the outbox to the sandbox, corrections, away/back, the JSON API."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from listener.classifying.models import Correction, Verdict
+from listener.store.models import Mention
+from responders.employees.models import Employee
+from responders.inbox.models import ConversationEvent
+from responders.replies.models import OutboxReply
+from responders.routing.models import MentionRoute
+from tests.web.conftest import csrf_of
+
+COMPLAINT = "@northwindair you lost my bag on NW212 and nobody answers the phone. Unacceptable."
+
+
+def _route(session_factory, mention_id: int) -> MentionRoute:
+    with session_factory() as session:
+        return session.get(MentionRoute, mention_id)
+
+
+def test_queues_are_ordered_by_priority_then_time_left(desk, client_for, session_factory):
+    calm = desk.post("ana_travels", "@northwindair what a lovely crew on my flight to Lisbon today")
+    angry = desk.post("dana_flies", COMPLAINT)
+    angry_later = desk.post(
+        "lee_waits", "@northwindair my flight was cancelled and no one told me. Awful."
+    )
+    famous = desk.post(
+        "big_voice", "@northwindair flying with you to Berlin next week!", followers=250_000
+    )
+    desk.listen()
+    posts = {"calm": calm, "angry": angry, "angry_later": angry_later, "famous": famous}
+    ids = {name: desk.mention_id(p) for name, p in posts.items()}
+    routes = {name: _route(session_factory, i) for name, i in ids.items()}
+    assert [routes[n].priority for n in ("famous", "angry", "angry_later", "calm")] == [
+        "urgent",
+        "high",
+        "high",
+        "normal",
+    ]
+    assert routes["angry"].due_at <= routes["angry_later"].due_at
+
+    # The admin (no employee) sees every team's queue in one list: priority, then SLA time left.
+    client = client_for("admin")
+    expected = [ids[n] for n in ("famous", "angry", "angry_later", "calm")]
+    assert [i["mention_id"] for i in client.get("/api/queue").json()["team"]] == expected
+    page = client.get("/desk").text
+    assert [int(x) for x in re.findall(r'data-mention-id="(\d+)"', page)] == expected
+    # Each row carries its due time for the countdown, and the server's first rendering of it.
+    due = routes["angry"].due_at.isoformat()
+    assert f'<time class="countdown" datetime="{due}">' in page
+    assert re.search(r">(2\dm|30m) left</time>", page)  # a 30-minute SLA, just started
+
+
+def test_agent_sees_own_and_team_queue(desk, client_for, web_users):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    sam = client_for("agent")
+    sam.post(f"/mentions/{mention_id}/claim", data={"csrf_token": csrf_of(sam)})
+    queues = sam.get("/api/queue").json()
+    assert [i["mention_id"] for i in queues["mine"]] == [mention_id]
+    assert mention_id not in [i["mention_id"] for i in queues["team"]]
+    # Jonas, in the same team, sees it in the team queue with Sam as holder.
+    jonas = client_for("agent2").get("/api/queue").json()
+    held = [i for i in jonas["team"] if i["mention_id"] == mention_id]
+    assert held and held[0]["assignee"] == "Sam Okafor"
+    fragment = client_for("agent2").get("/desk/queues")
+    assert fragment.status_code == 200 and "Sam Okafor" in fragment.text
+    assert "<html" not in fragment.text  # a fragment, swapped into the page by app.js
+
+
+def test_claim_transfer_resolve_reopen(desk, client_for, session_factory, web_users):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    sam = client_for("agent")
+    token = csrf_of(sam)
+
+    assert sam.post(f"/mentions/{mention_id}/claim", data={"csrf_token": token}).status_code == 303
+    assert _route(session_factory, mention_id).assignee_id == web_users["agent"].employee_id
+
+    jonas_id = web_users["agent2"].employee_id
+    response = sam.post(
+        f"/mentions/{mention_id}/transfer", data={"csrf_token": token, "to_employee_id": jonas_id}
+    )
+    assert response.status_code == 303 and response.headers["location"].endswith("done=transferred")
+    assert _route(session_factory, mention_id).assignee_id == jonas_id
+
+    assert (
+        sam.post(f"/mentions/{mention_id}/resolve", data={"csrf_token": token}).status_code == 303
+    )
+    with session_factory() as session:
+        assert session.get(Mention, mention_id).status == "resolved"
+    assert mention_id not in [
+        i["mention_id"] for i in client_for("agent2").get("/api/queue").json()["mine"]
+    ]
+    page = sam.get(f"/mentions/{mention_id}").text
+    assert f'action="/mentions/{mention_id}/reopen"' in page
+
+    assert sam.post(f"/mentions/{mention_id}/reopen", data={"csrf_token": token}).status_code == 303
+    with session_factory() as session:
+        assert session.get(Mention, mention_id).status == "assigned"
+        kinds = session.scalars(select(ConversationEvent.kind).order_by(ConversationEvent.id)).all()
+    assert kinds[-4:] == ["claim", "transfer", "resolve", "reopen"]
+    assert mention_id in [
+        i["mention_id"] for i in client_for("agent2").get("/api/queue").json()["mine"]
+    ]
+    # The history on the page names who did what.
+    page = sam.get(f"/mentions/{mention_id}").text
+    assert re.search(r"<strong>transfer</strong>\s*by Sam Okafor\s*→ Jonas Weber", page)
+
+    # Reopening what is open is refused with a reason, not a crash.
+    again = sam.post(f"/mentions/{mention_id}/reopen", data={"csrf_token": token})
+    assert again.status_code == 409 and "is not resolved" in again.text
+
+
+def test_reply_goes_through_the_outbox_to_the_sandbox(desk, client_for, session_factory, web_users):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    sam = client_for("agent")
+    token = csrf_of(sam)
+    page = sam.get(f"/mentions/{mention_id}").text
+    assert 'data-network="x" data-limit="280"' in page
+
+    too_long = "Sorry! " * 50
+    response = sam.post(
+        f"/mentions/{mention_id}/reply", data={"csrf_token": token, "text": too_long}
+    )
+    assert response.status_code == 422
+    assert "x allows 280" in response.text
+    assert too_long.strip() in response.text  # what was typed is still in the box
+    with session_factory() as session:
+        assert session.scalars(select(OutboxReply)).all() == []
+
+    typed = "Dana, we're sorry. DM us your bag tag and we'll find it today."
+    response = sam.post(f"/mentions/{mention_id}/reply", data={"csrf_token": token, "text": typed})
+    assert response.status_code == 303
+    assert 'data-status="queued"' in sam.get(f"/mentions/{mention_id}/outbox").text
+
+    assert desk.send() == 1
+    outbox = sam.get(f"/mentions/{mention_id}/outbox").text
+    assert 'data-status="posted"' in outbox
+    reply = desk.sandbox.state.snapshot()["replies"]["x"][0]
+    assert (reply["in_reply_to_id"], reply["text"]) == (angry.id, typed)
+    assert (
+        f'href="https://x.com/i/web/status/{reply["id"]}" rel="noopener nofollow noreferrer"'
+        in outbox
+    )
+
+
+def test_failed_reply_shows_its_reason(desk, client_for, session_factory):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    desk.sandbox.state.delete_post("x", angry.id)
+    sam = client_for("agent")
+    sam.post(
+        f"/mentions/{mention_id}/reply",
+        data={"csrf_token": csrf_of(sam), "text": "So sorry, Dana."},
+    )
+    desk.send()
+    with session_factory() as session:
+        row = session.scalars(select(OutboxReply)).one()
+    assert row.status == "failed" and row.error
+    outbox = sam.get(f"/mentions/{mention_id}/outbox").text
+    assert 'data-status="failed"' in outbox
+    assert str(row.error).split(":")[0].replace("'", "&#39;") in outbox
+
+
+def test_correcting_the_verdict_records_training_labels(desk, client_for, session_factory):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    sam = client_for("agent")
+    with session_factory() as session:
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
+    response = sam.post(
+        f"/mentions/{mention_id}/verdict",
+        data={
+            "csrf_token": csrf_of(sam),
+            "complaint": "false",
+            "sentiment": verdict.sentiment,
+            "topic": "baggage",
+        },
+    )
+    assert response.status_code == 303
+    with session_factory() as session:
+        corrections = session.scalars(select(Correction).order_by(Correction.id)).all()
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
+    # Only what changed: complaint and topic, not the unchanged sentiment.
+    assert [(c.field, c.new, c.corrected_by) for c in corrections] == [
+        ("complaint", "false", "sam@northwind.example"),
+        ("topic", "baggage", "sam@northwind.example"),
+    ]
+    assert verdict.complaint is False and verdict.corrected_at is not None
+    admin = client_for("admin").get("/admin").text
+    assert '<strong id="corrections-count">2</strong>' in admin
+
+    bad = sam.post(
+        f"/mentions/{mention_id}/verdict", data={"csrf_token": csrf_of(sam), "sentiment": "furious"}
+    )
+    assert bad.status_code == 422 and "sentiment must be one of" in bad.text
+
+
+def test_away_and_back(client_for, session_factory, web_users):
+    sam = client_for("agent")
+    token = csrf_of(sam)
+    sam.post("/desk/away", data={"csrf_token": token})
+    with session_factory() as session:
+        assert session.get(Employee, web_users["agent"].employee_id).away is True
+    assert "I'm back" in sam.get("/desk").text
+    sam.post("/desk/back", data={"csrf_token": token})
+    with session_factory() as session:
+        assert session.get(Employee, web_users["agent"].employee_id).away is False
+
+
+def test_admin_without_employee_sees_all_teams_but_cannot_claim(desk, client_for):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    admin = client_for("admin")
+    assert "All teams" in admin.get("/desk").text
+    assert mention_id in [i["mention_id"] for i in admin.get("/api/queue").json()["team"]]
+    response = admin.post(f"/mentions/{mention_id}/claim", data={"csrf_token": csrf_of(admin)})
+    assert response.status_code == 409 and "not linked to an employee" in response.text
