@@ -18,6 +18,7 @@ from responders.cli.common import (
     DEMO_CONFIG,
     DEMO_DATA_DIR,
     exits_cleanly_on_config_error,
+    fail,
     logging_to_stderr,
     use_demo_credentials,
 )
@@ -39,6 +40,8 @@ def demo(
     ),
     data_dir: Path = typer.Option(DEMO_DATA_DIR, help="The demo's own data folder."),
     seed: int | None = typer.Option(None, help="Seed for a repeatable story."),
+    web_port: int = typer.Option(8000, "--web-port", help="Port of the web dashboard."),
+    web_host: str = typer.Option("127.0.0.1", "--web-host", help="Address the dashboard binds."),
 ) -> None:
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
     # Imported here: the classifier pulls in torch, which other commands must not wait for.
@@ -71,13 +74,41 @@ def demo(
             demo_config, session_factory, sources, classifier=classifier
         )
         scheduler.start()
-        _print_where_to_look(server.url, data_dir)
+        web = None
         try:
+            web, logins = _start_web(session_factory, demo_config, web_host, web_port)
+            _print_where_to_look(server.url, data_dir)
+            _print_logins(web.url, logins)
             _report_until_ctrl_c(session_factory)
         finally:
+            if web is not None:
+                web.stop()
             scheduler.shutdown(wait=False)
             seeder.stop()
             server.stop()
+
+
+def _start_web(session_factory, demo_config, host: str, port: int):
+    """The dashboard, with one demo login per role (fresh random passwords every start)."""
+    from datetime import UTC, datetime
+
+    from responders.users.demo import create_demo_users
+    from responders.web.app import create_app
+    from responders.web.serve import WebServer, WebServerError
+
+    with session_scope(session_factory) as session:
+        logins = create_demo_users(session, now=datetime.now(UTC))
+    app_ = create_app(session_factory=session_factory, config=demo_config)
+    try:
+        return WebServer(app_, host=host, port=port).start(), logins
+    except WebServerError as exc:
+        raise fail(str(exc)) from None
+
+
+def _print_logins(url: str, logins) -> None:
+    lines = "\n".join(f"  {lg.role:<8} {lg.email:<26} {lg.password}" for lg in logins)
+    typer.echo(f"dashboard         {url}/login")
+    typer.echo(f"demo logins (new passwords every start):\n{lines}\n")
 
 
 def _print_where_to_look(sandbox_url: str, data_dir: Path) -> None:
