@@ -76,8 +76,16 @@ def _describe(outcome: polling.PollOutcome) -> str:
 
 @app.command()
 @exits_cleanly_on_config_error
-def run(config: Path = ConfigOption) -> None:
-    """Run the listener: every enabled source on its schedule, until Ctrl-C."""
+def run(
+    config: Path = ConfigOption,
+    web_port: int = typer.Option(8000, "--web-port", help="Port of the web dashboard."),
+    web_host: str = typer.Option(
+        "127.0.0.1", "--web-host", help="Address the dashboard binds (0.0.0.0: every interface)."
+    ),
+    no_web: bool = typer.Option(False, "--no-web", help="Do not serve the dashboard."),
+) -> None:
+    """Run the listener and the desk (every enabled source on its schedule) and serve the
+    dashboard, until Ctrl-C."""
     ctx = make_context(config)
     with logging_to_stderr():
         sources = build_enabled_sources(ctx.config.sources, ctx.config.brands)
@@ -92,10 +100,35 @@ def run(config: Path = ConfigOption) -> None:
         scheduler = build_desk_scheduler(
             ctx.config, ctx.session_factory, sources, classifier=classifier
         )
+        web = None if no_web else _start_web(ctx, web_host, web_port)
         scheduler.start()
         typer.echo(f"listening to {', '.join(s.name for s in sources)}; Ctrl-C to stop")
-        wait_for_ctrl_c()
-        scheduler.shutdown(wait=True)
+        try:
+            wait_for_ctrl_c()
+        finally:
+            if web is not None:
+                web.stop()
+            scheduler.shutdown(wait=True)
+
+
+def _start_web(ctx, host: str, port: int):
+    from responders.users.service import count_users
+    from responders.web.app import create_app
+    from responders.web.serve import WebServer, WebServerError
+
+    app_ = create_app(session_factory=ctx.session_factory, config=ctx.config)
+    try:
+        web = WebServer(app_, host=host, port=port).start()
+    except WebServerError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"dashboard at {web.url}/login")
+    with ctx.session_factory() as session:
+        if count_users(session) == 0:
+            typer.echo(
+                "no logins yet: create one with "
+                "`mentiondesk users create EMAIL --role admin` (there are no default passwords)"
+            )
+    return web
 
 
 def wait_for_ctrl_c() -> None:
