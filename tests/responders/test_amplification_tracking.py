@@ -36,6 +36,7 @@ from responders.cli.events_demo import demo_event_spec
 from responders.pipeline import classify_job, route_job, sync_people
 from responders.routing.models import MentionRoute
 from sandbox import event_traffic
+from sandbox.app import available_networks
 from sandbox.event_traffic import EventTraffic, expected_figures
 from sandbox.seeder import Seeder
 
@@ -54,7 +55,7 @@ def config(sandbox, tmp_path: Path, monkeypatch) -> AppConfig:
 @pytest.fixture
 def desk(sandbox, config, session_factory):
     """The brand's accounts on the sandbox, the people in the database, the demo event."""
-    Seeder(sandbox.state).setup()
+    Seeder(sandbox.state, networks=available_networks()).setup()
     sync_people(session_factory, config)
     with session_factory() as session:
         create_event(session, spec=demo_event_spec())
@@ -162,7 +163,7 @@ def test_credited_before_classification_never_reaches_the_classifier_or_routing(
 def test_the_listener_starts_tracking_an_event_created_while_it_runs(
     sandbox, config, session_factory
 ) -> None:
-    Seeder(sandbox.state).setup()
+    Seeder(sandbox.state, networks=available_networks()).setup()
     sync_people(session_factory, config)
     EventTraffic(sandbox.state).publish_script()
     sources = build_tracking_sources(
