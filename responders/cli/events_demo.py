@@ -13,6 +13,7 @@ from responders.amplification.invitations import invite
 from responders.amplification.service import create_event
 from responders.amplification.spec import EventSpec, SpeakerSpec
 from sandbox import event_traffic
+from sandbox.state import SandboxState
 
 
 def demo_event_spec(now: datetime | None = None) -> EventSpec:
@@ -39,8 +40,16 @@ def demo_event_spec(now: datetime | None = None) -> EventSpec:
     )
 
 
-def create_demo_event(session_factory: sessionmaker[Session]) -> int:
-    """Create the demo event and invite its people; returns how many were invited."""
+def start_demo_event(
+    session_factory: sessionmaker[Session], state: SandboxState, *, posts_per_minute: float = 1.0
+) -> event_traffic.EventTraffic:
+    """Create the demo event, invite its people, publish its story on the sandbox (own posts,
+    a pasted talking point, a copied post, outsiders) and keep a trickle going. People must be
+    in the database already. Returns the traffic, to stop() at the end."""
     with session_scope(session_factory) as session:
         event = create_event(session, spec=demo_event_spec())
-        return len(invite(session, event=event))
+        invite(session, event=event)
+    traffic = event_traffic.EventTraffic(state, networks=("x", "reddit"))
+    traffic.publish_script()
+    traffic.start(posts_per_minute)
+    return traffic
