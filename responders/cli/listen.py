@@ -12,9 +12,9 @@ import typer
 
 from listener import polling
 from listener.classifying.service import verdict_stats
-from listener.sources.registry import build_enabled_sources, build_source
 from listener.stats import mention_stats, source_status
 from listener.store import migrate
+from listener.tracking import TrackingSource, build_tracking_sources, tracked_brands_provider
 from responders.cli import app
 from responders.cli.common import (
     ConfigOption,
@@ -54,7 +54,10 @@ def poll(
     ctx = make_context(config)
     with logging_to_stderr():
         chosen = [ctx.config.source(source)] if source else ctx.config.sources
-        sources = [build_source(s, ctx.config.brands) for s in chosen if s.enabled or source]
+        tracked = tracked_brands_provider(ctx.session_factory)  # e.g. an event's hashtags
+        sources = [
+            TrackingSource(s, ctx.config.brands, tracked) for s in chosen if s.enabled or source
+        ]
         if not sources:
             raise fail("no enabled sources in the configuration")
         failed = False
@@ -88,7 +91,9 @@ def run(
     dashboard, until Ctrl-C."""
     ctx = make_context(config)
     with logging_to_stderr():
-        sources = build_enabled_sources(ctx.config.sources, ctx.config.brands)
+        sources = build_tracking_sources(
+            ctx.config.sources, ctx.config.brands, tracked_brands_provider(ctx.session_factory)
+        )
         if not sources:
             raise fail("no enabled sources in the configuration")
         migrate.upgrade(ctx.database_url)
