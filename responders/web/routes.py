@@ -22,6 +22,7 @@ VIEW_MODULES: list[str] = [
     "responders.web.views.account",
     "responders.web.views.admin",
     "responders.web.views.api",
+    "responders.web.views.reports",
 ]
 
 
@@ -35,6 +36,7 @@ class NavLink:
 
 NAV: list[NavLink] = [
     NavLink("Desk", "/desk", "agent", "desk"),
+    NavLink("Reports", "/reports", "manager", "reports"),
     NavLink("Admin", "/admin", "admin", "admin"),
 ]
 
