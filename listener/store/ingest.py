@@ -52,6 +52,9 @@ def _unique_mentions(mentions: list[RawMention]) -> list[RawMention]:
     return [by_id[key] for key in sorted(by_id)]
 
 
+_NAME_MAX = Author.__table__.c.display_name.type.length or 255
+
+
 def _upsert_authors(
     session: Session, network: str, authors: list[RawAuthor], now: datetime
 ) -> dict[str, int]:
@@ -65,8 +68,10 @@ def _upsert_authors(
         {
             "network": network,
             "external_id": a.external_id,
-            "handle": a.handle,
-            "display_name": a.display_name,
+            # Cut to the columns' size: PostgreSQL refuses longer values (SQLite stores them), and
+            # one stranger's 300-character name must not fail the whole page, poll after poll.
+            "handle": a.handle[:_NAME_MAX],
+            "display_name": a.display_name[:_NAME_MAX] if a.display_name else a.display_name,
             "followers": a.followers,
             "first_seen_at": now,
             "updated_at": now,
