@@ -15,8 +15,18 @@ from typer.testing import CliRunner
 
 from listener.store.db import session_scope
 from responders.cli import app as cli
+from responders.inbox.service import record_reply_posted
 from responders.reports.tables import TABLE_TITLES
-from tests.responders.report_story import BUSINESS_HOURS, WALL_CLOCK, build_story
+from tests.responders.report_story import (
+    BUSINESS_HOURS,
+    TUESDAY,
+    WALL_CLOCK,
+    add_mention,
+    assignee,
+    at,
+    build_story,
+    route_at,
+)
 
 STORY = {"since": "2026-06-01", "until": "2026-06-02"}
 CHARTS = ("first_response_by_day", "volume_by_day", "first_response_by_employee", "backlog_by_age")
@@ -118,6 +128,25 @@ def test_business_hours_and_a_narrower_range(story, client_for) -> None:
     # Open ended: from a day on, with nothing after it.
     later = client.get("/reports", params={"since": "2026-06-03"}).text
     assert "No responses in this period." in later
+
+
+def test_the_page_is_never_stale_and_its_csv_follows_it(story, client_for, session_factory) -> None:
+    client = client_for("manager")
+    assert "5</span> responses" in client.get("/reports", params=STORY).text
+    with session_scope(session_factory) as session:
+        late = add_mention(
+            session, network="x", posted_at=at(TUESDAY, 15), verdict=(False, "neutral", None)
+        )
+        route_at(session, at(TUESDAY, 15))
+        record_reply_posted(
+            session,
+            mention_id=late.id,
+            employee_id=assignee(session, late),
+            posted_at=at(TUESDAY, 15, 5),
+        )
+    assert "6</span> responses" in client.get("/reports", params=STORY).text
+    [overall] = read_csv(client.get("/reports/csv/overall.csv", params=STORY).text)
+    assert overall["first_response_count"] == "6"
 
 
 def test_the_default_is_the_last_thirty_days(story, client_for) -> None:

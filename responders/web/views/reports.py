@@ -1,9 +1,10 @@
 """The manager's report page, its SVG charts and CSV files, and the same report as JSON (/api).
 
 Every figure comes from responders.reports.build_report, the one the CLI prints, so the page,
-its downloads and `mentiondesk report --json` agree. The page, its four charts and the CSV
-links share one computed report for a short while (see _ReportCache): a page view asks for it
-five times in a second, and over 100k events each costs about a second.
+its downloads and `mentiondesk report --json` agree. The page always computes the report afresh;
+its four charts and CSV links, asked for right after, reuse that report for a short while (see
+_ReportCache), so they show what the page shows, and a page view costs one report, not five
+(over 100k events each takes about a second).
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ class _ReportCache:
         self._lock = threading.Lock()
         self._entries: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
 
-    def get(self, key: tuple[Any, ...], build) -> dict[str, Any]:
+    def get(self, key: tuple[Any, ...], build, *, fresh: bool = False) -> dict[str, Any]:
+        """The report kept for `key`, else (or when `fresh`) a new one, kept from now on."""
         now = time.monotonic()
         with self._lock:
             self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-            hit = self._entries.get(key)
+            hit = None if fresh else self._entries.get(key)
         if hit is not None:
             return hit[1]
         report = build()
@@ -90,7 +92,9 @@ def _period(request: Request, since: str | None, until: str | None) -> tuple[Per
     return period, since or "", until or ""
 
 
-def _report(request: Request, session: Session, period: Period, business: bool) -> dict[str, Any]:
+def _report(
+    request: Request, session: Session, period: Period, business: bool, *, fresh: bool = False
+) -> dict[str, Any]:
     def build() -> dict[str, Any]:
         return build_report(
             session,
@@ -100,7 +104,7 @@ def _report(request: Request, session: Session, period: Period, business: bool) 
             now=web_state(request).now(),
         )
 
-    return _cache(request).get((period.since, period.until, business), build)
+    return _cache(request).get((period.since, period.until, business), build, fresh=fresh)
 
 
 @router.get("/reports", include_in_schema=False)
@@ -113,7 +117,7 @@ def reports_page(
     clock: Clock = "wall",
 ) -> Response:
     period, since_text, until_text = _period(request, since, until)
-    report = _report(request, session, period, clock == "business")
+    report = _report(request, session, period, clock == "business", fresh=True)
     query = urlencode({"since": since_text, "until": until_text, "clock": clock})
     context = {
         "report": report,
