@@ -10,8 +10,10 @@ before routing. Their originality is measured against the talking points and the
 other people (see originality.py); a copy found later than its original is flagged, and an
 original that arrives after its copy flags the copy then.
 
-Only mentions fetched since the last scan are looked at again (`scanned_through`, with a margin
-for transactions that committed late), so a scan every few seconds stays cheap.
+Two passes: before routing, only the mentions routing has not taken yet (status new/classified,
+an indexed look); on its own schedule, a full pass over mentions fetched since the last one
+(`scanned_through`, with a margin for transactions that committed late), which also records
+earned posts routed already and the posts of an event created after they were fetched.
 """
 
 from __future__ import annotations
@@ -89,9 +91,19 @@ def voice_of(voices: dict[str, Voice], network: str, handle: str) -> Voice | Non
 
 
 def record_event_posts(
-    session: Session, *, now: datetime | None = None, batch_size: int = 500
+    session: Session,
+    *,
+    now: datetime | None = None,
+    unrouted_only: bool = False,
+    batch_size: int = 500,
 ) -> int:
-    """Credit the new posts of every event being tracked; returns how many were recorded."""
+    """Record the new posts of every event being tracked; returns how many.
+
+    `unrouted_only`: look only at mentions routing has not taken yet (new, classified). That is
+    the gate routing's job runs first, every time it looks for work, so it must stay as cheap as
+    routing's own look (the status index); the full scan, which also finds posts routed already
+    (earned reach, events created late), runs on its own slower schedule.
+    """
     now = now or utcnow()
     events = session.scalars(
         select(AmplificationEvent)
@@ -103,12 +115,14 @@ def record_event_posts(
     ).all()
     recorded = 0
     for event in events:
-        recorded += _record_for(session, event, batch_size)
+        recorded += _record_for(session, event, batch_size, unrouted_only)
     session.flush()
     return recorded
 
 
-def _record_for(session: Session, event: AmplificationEvent, batch_size: int) -> int:
+def _record_for(
+    session: Session, event: AmplificationEvent, batch_size: int, unrouted_only: bool
+) -> int:
     terms = EventTerms.of(list(event.hashtags), list(event.links))
     if not terms.all:
         return 0
@@ -129,7 +143,9 @@ def _record_for(session: Session, event: AmplificationEvent, batch_size: int) ->
         # Several workers on PostgreSQL: each mention is credited by one of them.
         .with_for_update(skip_locked=True, of=Mention)
     )
-    if event.scanned_through is not None:
+    if unrouted_only:
+        query = query.where(Mention.status.in_((STATUS_NEW, STATUS_CLASSIFIED)))
+    elif event.scanned_through is not None:
         query = query.where(Mention.fetched_at >= event.scanned_through - SCAN_MARGIN)
     recorded = 0
     last_id = 0
@@ -139,7 +155,8 @@ def _record_for(session: Session, event: AmplificationEvent, batch_size: int) ->
         if len(candidates) < batch_size:
             break
         last_id = candidates[-1].id
-    event.scanned_through = scan_started
+    if not unrouted_only:
+        event.scanned_through = scan_started
     return recorded
 
 

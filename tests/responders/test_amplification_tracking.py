@@ -21,7 +21,7 @@ from listener.tracking import (
     tracked_brands_provider,
 )
 from responders.amplification.crediting import record_event_posts
-from responders.amplification.jobs import credit_job
+from responders.amplification.jobs import credit_job, event_posts_job
 from responders.amplification.models import (
     KIND_EARNED,
     KIND_EMPLOYEE,
@@ -261,3 +261,26 @@ def test_crediting_twice_records_nothing_twice(sandbox, desk, session_factory) -
         # Even a full rescan (as after an edit of the event's terms) finds nothing new.
         get_event(session, name=event_traffic.EVENT_NAME).scanned_through = None
         assert record_event_posts(session) == 0
+
+
+def test_posts_routed_before_the_event_existed_are_still_counted(
+    sandbox, config, session_factory
+) -> None:
+    Seeder(sandbox.state, networks=available_networks()).setup()
+    sync_people(session_factory, config)
+    EventTraffic(sandbox.state).setup()
+    fan = sandbox.state.publish("x", "avgeek_tom", "Northwind Air's #NWSummit26 stream is up!")
+    sam = sandbox.state.publish("x", "sam_at_northwind", "Northwind Air booth at #NWSummit26")
+    _poll(config, session_factory)  # found as brand mentions: no event yet
+    classify_job(session_factory, build_classifier(ClassifierConfig()))
+    route_job(session_factory, config)
+    with session_factory() as session:
+        create_event(session, spec=demo_event_spec())
+        session.commit()
+    assert credit_job(session_factory) == 0  # routed already: not the gate's business
+    assert event_posts_job(session_factory) == 2
+    with session_factory() as session:
+        posts = _posts_by_external_id(session)
+        assert posts[fan.id][0].kind == KIND_EARNED
+        post, mention = posts[sam.id]
+        assert post.kind == KIND_EMPLOYEE and mention.status != STATUS_CREDITED
