@@ -22,7 +22,7 @@ from listener.jobs import build_scheduler
 from listener.sources.base import Source
 from listener.store.db import session_scope
 from listener.store.types import utcnow
-from responders.amplification.jobs import credit_job, reminder_job
+from responders.amplification.jobs import credit_job, event_posts_job, reminder_job
 from responders.employees.service import sync_people_from_config
 from responders.inbox.resolving import auto_resolve
 from responders.notify.service import deliver_pending
@@ -96,6 +96,7 @@ def add_pipeline_jobs(
         ("send replies", sender.send_pending, [session_factory, dict(sources)], every_seconds),
         ("notify", deliver_pending, [session_factory, config.notify], 15),
         ("event reminders", reminder_job, [session_factory], 300),
+        ("event posts", event_posts_job, [session_factory], 30),
     ]
     for name, func, args, seconds in jobs:
         scheduler.add_job(
