@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 
 from config.settings import load_config
-from listener.sources.registry import build_enabled_sources
 from listener.stats import mention_stats
 from listener.store import migrate
 from listener.store.db import make_engine, make_session_factory, session_scope
+from listener.tracking import build_tracking_sources, tracked_brands_provider
 from responders.cli import app
 from responders.cli.common import (
     DEMO_CONFIG,
@@ -22,6 +22,7 @@ from responders.cli.common import (
     logging_to_stderr,
     use_demo_credentials,
 )
+from responders.cli.events_demo import start_demo_event
 from responders.cli.listen import wait_for_ctrl_c
 from sandbox.app import available_networks
 from sandbox.seeder import Seeder
@@ -68,11 +69,15 @@ def demo(
         seeder.backlog(backlog)
         seeder.start(posts_per_minute)
 
-        sources = build_enabled_sources(demo_config.sources, demo_config.brands)
+        sources = build_tracking_sources(
+            demo_config.sources, demo_config.brands, tracked_brands_provider(session_factory)
+        )
         classifier = build_classifier(demo_config.classifier, data_dir=data_dir)
         scheduler = build_desk_scheduler(
             demo_config, session_factory, sources, classifier=classifier
         )
+        # The demo event (people are in the database now): its posts are credited, copies flagged.
+        event_traffic = start_demo_event(session_factory, state)
         scheduler.start()
         web = None
         try:
@@ -84,6 +89,7 @@ def demo(
             if web is not None:
                 web.stop()
             scheduler.shutdown(wait=False)
+            event_traffic.stop()
             seeder.stop()
             server.stop()
 
@@ -123,6 +129,7 @@ mentiondesk demo is running (Ctrl-C to stop).
   a person's queue  .venv/bin/mentiondesk inbox --employee sam@northwind.example
   answer one        .venv/bin/mentiondesk reply ID --text "Sorry about that, DM us your booking ref"
   what was sent     .venv/bin/mentiondesk outbox
+  the demo event    .venv/bin/mentiondesk events report "Northwind Summit 2026"
   database          {data_dir / "mentiondesk.db"}
 """
     )
