@@ -275,11 +275,11 @@ class _Views:
         return node
 
 
-def _terms(query: str) -> list[str]:
+def search_terms(query: str) -> list[str]:
     return [(p or w).lower() for p, w in _TERM.findall(query) if (p or w).strip()]
 
 
-def _matches(terms: list[str], text: str) -> bool:
+def matches_search(terms: list[str], text: str) -> bool:
     haystack = text.lower()
     return bool(terms) and all(
         re.search(rf"(?<![\w#@]){re.escape(t)}(?!\w)", haystack) is not None for t in terms
@@ -485,7 +485,7 @@ def build_router(state: SandboxState) -> APIRouter:
     async def search_posts(request: Request) -> Response:
         def produce(_session: _Session | None, fault: Fault | None) -> Response:
             params = request.query_params
-            terms = _terms(params.get("q", ""))
+            terms = search_terms(params.get("q", ""))
             if not terms:
                 return _error(400, "InvalidRequest", 'Error: Params must have the property "q"')
             limit = limit_of(request, 25, 100)
@@ -495,7 +495,7 @@ def build_router(state: SandboxState) -> APIRouter:
             hits = [
                 p
                 for p in reversed(state.list_posts(NETWORK))  # newest first
-                if _matches(terms, p.text)
+                if matches_search(terms, p.text)
                 and (since is None or p.created_at >= since)
                 and (until is None or p.created_at < until)
             ]

@@ -53,7 +53,7 @@ IDEMPOTENCY_SECONDS = 3600
 INVALID_TOKEN = "invalid"  # noqa: S105 - the token this sandbox refuses
 
 _MENTION = re.compile(r"(?<![\w@/])@(\w+)(?:@([\w.-]+\.\w+))?")
-_HASHTAG = re.compile(r"(?<![\w#&/])#(\w+)")
+HASHTAG = re.compile(r"(?<![\w#&/])#(\w+)")
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _TOKEN = re.compile(r'"([^"]+)"|(\S+)')
 
@@ -111,7 +111,7 @@ def render_html(text: str, base: str) -> str:
         spans = sorted(
             [(m.start(), m.end(), "url", m) for m in _URL.finditer(line)]
             + [(m.start(), m.end(), "mention", m) for m in _MENTION.finditer(line)]
-            + [(m.start(), m.end(), "tag", m) for m in _HASHTAG.finditer(line)],
+            + [(m.start(), m.end(), "tag", m) for m in HASHTAG.finditer(line)],
             key=lambda s: s[0],
         )
         for start, end, kind, match in spans:
@@ -201,7 +201,7 @@ class _Renderer:
                 )
         tags = [
             {"name": t.lower(), "url": f"{self.base}/tags/{t.lower()}"}
-            for t in dict.fromkeys(m.group(1) for m in _HASHTAG.finditer(post.text))
+            for t in dict.fromkeys(m.group(1) for m in HASHTAG.finditer(post.text))
         ]
         replies = sum(1 for p in self.state.list_posts(NETWORK) if p.in_reply_to_id == post.id)
         return {
@@ -342,7 +342,7 @@ def link_header(
 
 
 # --- search ------------------------------------------------------------------------------------
-def _search_terms(query: str) -> list[str]:
+def search_terms(query: str) -> list[str]:
     terms = []
     for phrase, word in _TOKEN.findall(query):
         term = (phrase or word).strip().lower()
@@ -351,7 +351,7 @@ def _search_terms(query: str) -> list[str]:
     return terms
 
 
-def _matches(terms: list[str], text: str) -> bool:
+def matches_search(terms: list[str], text: str) -> bool:
     haystack = text.lower()
     return bool(terms) and all(
         re.search(rf"(?<!\w){re.escape(t)}(?!\w)", haystack) is not None for t in terms
@@ -510,7 +510,7 @@ def build_router(state: SandboxState) -> APIRouter:
                 (i, p)
                 for i, p in public_posts()
                 if p.extra.get("visibility", "public") == "public"
-                and tag in (m.group(1).lower() for m in _HASHTAG.finditer(p.text))
+                and tag in (m.group(1).lower() for m in HASHTAG.finditer(p.text))
             ]
             renderer = _Renderer(state, base_of(request))
             return listing(request, items, renderer.status, fault, default=20, maximum=40)
@@ -532,8 +532,8 @@ def build_router(state: SandboxState) -> APIRouter:
                 rendered = [renderer.status(p) for _, p in public_posts()]
                 statuses = [s for s in rendered if query in (s["uri"], s["url"])]
             else:
-                terms = _search_terms(query)
-                items = [(i, p) for i, p in public_posts() if _matches(terms, p.text)]
+                terms = search_terms(query)
+                items = [(i, p) for i, p in public_posts() if matches_search(terms, p.text)]
                 page = page_of(items, params, default=20, maximum=40)
                 try:
                     offset = max(int(params.get("offset", 0)), 0)

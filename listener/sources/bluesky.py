@@ -175,7 +175,7 @@ def search_terms(brand: Brand) -> list[str]:
     return list(dict.fromkeys([*brand.names, *brand.keywords, *brand.hashtags]))
 
 
-def _search_query(term: str) -> str:
+def search_query(term: str) -> str:
     return f'"{term}"' if " " in term else term
 
 
@@ -298,7 +298,7 @@ class BlueskySource:
                     streams.append(
                         _Stream(
                             name=f"search:{brand.name}:{term}",
-                            query=_search_query(term),
+                            query=search_query(term),
                             brand=brand.name,
                         )
                     )

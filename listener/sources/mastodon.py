@@ -149,7 +149,7 @@ def search_terms(brand: Brand) -> list[str]:
     return list(dict.fromkeys([*brand.names, *brand.keywords]))
 
 
-def _search_query(term: str) -> str:
+def search_query(term: str) -> str:
     return f'"{term}"' if " " in term else term
 
 
@@ -231,7 +231,7 @@ class MastodonSource:
         if self._search_posts:
             for brand in self._brands:
                 for term in search_terms(brand):
-                    query = _search_query(term)
+                    query = search_query(term)
                     streams.append(
                         _Stream(
                             name=f"search:{brand.name}:{term}",

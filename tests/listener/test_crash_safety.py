@@ -2,7 +2,8 @@
 
 The child is the real command, `python -m responders.cli poll --once`, reaching the sandbox (run
 in this process) over HTTP and writing to the test database (DATABASE_URL). Every request is
-slowed down a little so that the polls last long enough to be killed in the middle.
+slowed down a little so that the polls last long enough to be killed in the middle. Run for X and
+Reddit together, and for Mastodon and for Bluesky on their own.
 """
 
 from __future__ import annotations
@@ -16,18 +17,24 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
 from config.settings import load_config
+from listener.sources import bluesky, mastodon
 from listener.sources.matching import BrandMatcher
 from listener.store.models import Mention
+from sandbox import bluesky_api, mastodon_api
 from sandbox.seeder import Seeder
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "config" / "demo.toml"
 BRANDS = load_config(DEMO_CONFIG).brands
 REDDIT_MENTION = re.compile(r"(?<![\w@/])u/northwindair(?!\w)(?!\.\w)", re.IGNORECASE)
+MASTODON_MENTION = re.compile(r"(?<![\w@/])@northwindair(?!\w)", re.IGNORECASE)
+BLUESKY_HANDLE = "northwindair.bsky.social"
+BLUESKY_MENTION = re.compile(r"(?<![\w@/])@northwindair\.bsky\.social(?![\w-])", re.IGNORECASE)
 TRIALS = 6
 CREDENTIAL_NAMES = {
     "x": {"bearer_token": "MENTIONDESK_DEMO_X_BEARER_TOKEN"},
@@ -37,37 +44,56 @@ CREDENTIAL_NAMES = {
         "username": "MENTIONDESK_DEMO_REDDIT_USERNAME",
         "password": "MENTIONDESK_DEMO_REDDIT_PASSWORD",
     },
+    "mastodon": {"access_token": "MENTIONDESK_DEMO_MASTODON_ACCESS_TOKEN"},
+    "bluesky": {
+        "handle": "MENTIONDESK_DEMO_BLUESKY_HANDLE",
+        "app_password": "MENTIONDESK_DEMO_BLUESKY_APP_PASSWORD",
+    },
 }
+ACCOUNT_HANDLES = {"bluesky": BLUESKY_HANDLE}
+# Pages each first poll may read back: the first backlog must fit (see the test).
+MAX_PAGES = {"mastodon": 4}
 CHILD_ENV = {
     "MENTIONDESK_DEMO_X_BEARER_TOKEN": "crash-test-bearer",
     "MENTIONDESK_DEMO_REDDIT_CLIENT_ID": "crash-test-id",
     "MENTIONDESK_DEMO_REDDIT_CLIENT_SECRET": "crash-test-secret",
     "MENTIONDESK_DEMO_REDDIT_USERNAME": "northwindair",  # the inbox is the brand account's
     "MENTIONDESK_DEMO_REDDIT_PASSWORD": "crash-test-password",
+    "MENTIONDESK_DEMO_MASTODON_ACCESS_TOKEN": "crash-test-token",
+    "MENTIONDESK_DEMO_BLUESKY_HANDLE": BLUESKY_HANDLE,
+    "MENTIONDESK_DEMO_BLUESKY_APP_PASSWORD": "crash-test-app-password",
 }
+NETWORK_GROUPS = [("x", "reddit"), ("mastodon",), ("bluesky",)]
+# Seconds after its first request within which a poll is killed: about as long as a whole poll
+# lasts here (every request takes at least 0.2 s), so kills land before, during and after the
+# commit. X and Reddit poll with 7 requests; Mastodon with 9 to 12 (the instance, mentions,
+# 3 hashtags, 4 searches, more pages as traffic grows); Bluesky with about 15 (login and profile,
+# notifications, 7 searches, the authors' profiles).
+KILL_WITHIN = {("x", "reddit"): 1.2, ("mastodon",): 3.6, ("bluesky",): 4.2}
 
 
 def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def write_config(tmp_path: Path, sandbox_url: str) -> Path:
-    """The demo's brands, with X and Reddit (searching everywhere) on this sandbox, reading few
-    pages per poll so that polls take several requests."""
+def write_config(tmp_path: Path, sandbox_url: str, networks: tuple[str, ...]) -> Path:
+    """The demo's brands, with `networks` (Reddit searching everywhere) on this sandbox, reading
+    few pages per poll so that polls take several requests."""
     lines = []
     for brand in BRANDS:
         lines += ["[[brands]]", f"name = {json.dumps(brand.name)}"]
         for field in ("names", "handles", "hashtags", "keywords", "exclude"):
             lines.append(f"{field} = {_toml_list(getattr(brand, field))}")
         lines += [f"competitor = {str(brand.competitor).lower()}", ""]
-    for network, creds in CREDENTIAL_NAMES.items():
+    for network in networks:
+        creds = CREDENTIAL_NAMES[network]
         lines += [
             "[[sources]]",
             f'name = "{network}"',
             f'network = "{network}"',
             f'api_base_url = "{sandbox_url}/{network}"',
-            'account_handle = "northwindair"',
-            "max_pages = 2",
+            f'account_handle = "{ACCOUNT_HANDLES.get(network, "northwindair")}"',
+            f"max_pages = {MAX_PAGES.get(network, 2)}",
             *(['subreddits = ["all"]'] if network == "reddit" else []),
             "[sources.credentials]",
             *(f'{key} = "{env_name}"' for key, env_name in creds.items()),
@@ -79,18 +105,52 @@ def write_config(tmp_path: Path, sandbox_url: str) -> Path:
     return path
 
 
-def expected_ids(sandbox_url: str) -> set[tuple[str, str]]:
-    """Every published post the listener must store, from the sandbox's own state."""
+def expected_ids(sandbox_url: str, networks: tuple[str, ...]) -> set[tuple[str, str]]:
+    """Every published post the listener must store, from the sandbox's own state: what a stream
+    of each source finds (by the sandbox's own rules) and the brand matcher keeps."""
     matcher = BrandMatcher(BRANDS)
     snapshot = requests.get(f"{sandbox_url}/_sandbox/state", timeout=10).json()
-    ids = {("x", p["id"]) for p in snapshot["posts"]["x"] if matcher.match(p["text"])}
-    for post in snapshot["posts"]["reddit"]:
+    posts = snapshot["posts"]
+    ids: set[tuple[str, str]] = set()
+    if "x" in networks:
+        ids |= {("x", p["id"]) for p in posts["x"] if matcher.match(p["text"])}
+    for post in posts["reddit"] if "reddit" in networks else []:
         if post["in_reply_to_id"] is None:
             title = post["extra"].get("title")
             if matcher.match(f"{title}\n\n{post['text']}" if title else post["text"]):
                 ids.add(("reddit", f"t3_{post['id']}"))
         elif REDDIT_MENTION.search(post["text"]):
             ids.add(("reddit", f"t1_{post['id']}"))
+    if "mastodon" in networks:
+        instance = sandbox_url.removeprefix("http://") + "/mastodon"
+        searches = [
+            mastodon_api.search_terms(mastodon.search_query(term))
+            for brand in BRANDS
+            for term in mastodon.search_terms(brand)
+        ]
+        tags = {t.lstrip("#").lower() for brand in BRANDS for t in brand.hashtags}
+        for post in posts["mastodon"]:
+            text = post["text"]
+            tagged = {m.lower() for m in mastodon_api.HASHTAG.findall(text)} & tags
+            found = tagged or any(mastodon_api.matches_search(terms, text) for terms in searches)
+            if MASTODON_MENTION.search(text) or (found and matcher.match(text)):
+                ids.add(("mastodon", f"{instance}/{post['id']}"))
+    if "bluesky" in networks:
+        searches = [
+            bluesky_api.search_terms(bluesky.search_query(term))
+            for brand in BRANDS
+            for term in bluesky.search_terms(brand)
+        ]
+        for post in posts["bluesky"]:
+            text = post["text"]
+            found = any(bluesky_api.matches_search(terms, text) for terms in searches)
+            if BLUESKY_MENTION.search(text) or (found and matcher.match(text)):
+                did = next(
+                    a["id"]
+                    for a in snapshot["accounts"]["bluesky"]
+                    if a["handle"] == post["author_handle"]
+                )
+                ids.add(("bluesky", f"at://{did}/app.bsky.feed.post/{post['id']}"))
     return ids
 
 
@@ -101,20 +161,30 @@ def start_poll(config: Path, database_url: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
+def generous_rate_limits(sandbox_url: str) -> None:
+    """Dozens of processes poll in a minute: no pacing sleeps, no windows spent."""
+    policies = {
+        "reddit": {"requests_per_window": 1_000_000, "window_seconds": 2},
+        "mastodon": {"requests_per_window": 1_000_000},
+        # Every process logs in once: more than Bluesky's 30 logins per 5 minutes.
+        "bluesky": {"requests_per_window": 1_000_000, "logins_per_window": 1_000},
+    }
+    for network, policy in policies.items():
+        url = f"{sandbox_url}/{network}/_sandbox/rate_limit"
+        requests.post(url, json=policy, timeout=5).raise_for_status()
+
+
+@pytest.mark.parametrize("networks", NETWORK_GROUPS, ids="+".join)
 def test_kill_9_mid_poll_loses_nothing_and_doubles_nothing(
-    sandbox, engine, session_factory, database_url, tmp_path
+    sandbox, engine, session_factory, database_url, tmp_path, networks
 ):
-    requests.post(  # no Reddit pacing sleeps inside the child
-        f"{sandbox.url}/reddit/_sandbox/rate_limit",
-        json={"requests_per_window": 1_000_000, "window_seconds": 2},
-        timeout=5,
-    ).raise_for_status()
-    seeder = Seeder(sandbox.state, seed=3)
+    generous_rate_limits(sandbox.url)
+    seeder = Seeder(sandbox.state, networks=networks, seed=3)
     seeder.setup()
-    # Reddit's first poll reads at most max_pages pages back: keep the first backlog under that.
+    # A first poll reads at most max_pages pages back: keep the first backlog under that.
     seeder.backlog(90)
     sandbox.state.add_fault(network="*", kind="slow", count=-1, delay_seconds=0.2)
-    config = write_config(tmp_path, sandbox.url)
+    config = write_config(tmp_path, sandbox.url, networks)
     rng = random.Random(20261123)
 
     killed_mid_poll = 0
@@ -127,7 +197,7 @@ def test_kill_9_mid_poll_loses_nothing_and_doubles_nothing(
         while len(sandbox.state.fault_hits) == requests_before and child.poll() is None:
             assert time.monotonic() < deadline, "the polling process never reached the sandbox"
             time.sleep(0.02)
-        delay = rng.uniform(0.0, 1.2)  # a poll here takes 7 requests of at least 0.2 s each
+        delay = rng.uniform(0.0, KILL_WITHIN[networks])  # anywhere in the poll, or just after
         time.sleep(delay)
         if child.poll() is None:
             child.kill()  # SIGKILL: no cleanup, no rollback by us
@@ -148,7 +218,7 @@ def test_kill_9_mid_poll_loses_nothing_and_doubles_nothing(
         assert child.wait(timeout=120) == 0, log.read_text()
         output = log.read_text()
         new = [int(n) for n in re.findall(r"^[\w.-]+: (\d+) new mention", output, re.MULTILINE)]
-        assert len(new) == 2, output
+        assert len(new) == len(networks), output
         quiet_runs = quiet_runs + 1 if sum(new) == 0 else 0
         if quiet_runs == 2:
             break
@@ -167,8 +237,8 @@ def test_kill_9_mid_poll_loses_nothing_and_doubles_nothing(
             tuple(row) for row in session.execute(select(Mention.network, Mention.external_id))
         }
     assert doubled == []
-    expected = expected_ids(sandbox.url)
-    assert len(expected) > 150
+    expected = expected_ids(sandbox.url, networks)
+    assert len(expected) > 60 * len(networks)
     assert stored == expected, (
         f"missing {sorted(expected - stored)[:10]}, unexpected {sorted(stored - expected)[:10]}"
     )
