@@ -8,6 +8,7 @@ its own transaction, so a failing stage only delays its own work.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC
 
@@ -108,7 +109,8 @@ def add_pipeline_jobs(
             replace_existing=True,
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=seconds,
+            # APScheduler wants whole seconds here (0.5 raised TypeError and stopped run/demo).
+            misfire_grace_time=max(1, math.ceil(seconds)),
         )
 
 
