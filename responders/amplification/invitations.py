@@ -92,13 +92,7 @@ def remind_upcoming(
         .with_for_update(skip_locked=True, of=Invitation)
     ).all()
     for invitation, event in rows:
-        employee = session.get(Employee, invitation.employee_id) if invitation.employee_id else None
-        speaker = (
-            session.get(EventSpeaker, invitation.speaker_id) if invitation.speaker_id else None
-        )
-        _notify(
-            session, event, _invitee(invitation, employee, speaker), kind=KIND_REMINDER, now=now
-        )
+        _notify(session, event, invitee_of(session, invitation), kind=KIND_REMINDER, now=now)
         invitation.reminded_at = now
     session.flush()
     return len(rows)
@@ -106,16 +100,18 @@ def remind_upcoming(
 
 def invitees(session: Session, *, event: AmplificationEvent) -> list[Invitee]:
     """Everyone invited to `event` so far."""
-    result = []
-    for invitation in session.scalars(
-        select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id)
-    ):
-        employee = session.get(Employee, invitation.employee_id) if invitation.employee_id else None
-        speaker = (
-            session.get(EventSpeaker, invitation.speaker_id) if invitation.speaker_id else None
+    return [
+        invitee_of(session, invitation)
+        for invitation in session.scalars(
+            select(Invitation).where(Invitation.event_id == event.id).order_by(Invitation.id)
         )
-        result.append(_invitee(invitation, employee, speaker))
-    return result
+    ]
+
+
+def invitee_of(session: Session, invitation: Invitation) -> Invitee:
+    employee = session.get(Employee, invitation.employee_id) if invitation.employee_id else None
+    speaker = session.get(EventSpeaker, invitation.speaker_id) if invitation.speaker_id else None
+    return _invitee(invitation, employee, speaker)
 
 
 def links_for(event: AmplificationEvent, invitee: Invitee) -> dict[str, str]:
