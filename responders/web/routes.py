@@ -23,6 +23,7 @@ VIEW_MODULES: list[str] = [
     "responders.web.views.admin",
     "responders.web.views.api",
     "responders.web.views.reports",
+    "responders.web.views.events",
 ]
 
 
@@ -37,6 +38,7 @@ class NavLink:
 NAV: list[NavLink] = [
     NavLink("Desk", "/desk", "agent", "desk"),
     NavLink("Reports", "/reports", "manager", "reports"),
+    NavLink("Events", "/events", "agent", "events"),
     NavLink("Admin", "/admin", "admin", "admin"),
 ]
 
