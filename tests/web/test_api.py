@@ -1,0 +1,111 @@
+"""The JSON API with per-user tokens: schema, queue, a reply through the outbox, corrections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from listener.classifying.models import Correction
+from listener.store.db import session_scope
+from responders.users import service as users
+from responders.users.models import User
+from tests.web.test_desk import COMPLAINT
+
+
+@pytest.fixture
+def token_for(session_factory, web_users):
+    def make(role: str) -> dict[str, str]:
+        with session_scope(session_factory) as session:
+            user = session.get(User, web_users[role].user_id)
+            secret, _ = users.create_api_token(
+                session, user=user, name="test", now=datetime.now(UTC)
+            )
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+def test_openapi_schema_needs_a_login_and_lists_only_the_api(client_for, token_for):
+    assert client_for(None).get("/api/openapi.json").status_code == 401
+    schema = client_for(None).get("/api/openapi.json", headers=token_for("agent")).json()
+    paths = set(schema["paths"])
+    assert {"/api/queue", "/api/mentions/{mention_id}/reply", "/api/outbox/{reply_id}"} <= paths
+    assert all(p.startswith("/api/") for p in paths)
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    # No CDN-based docs pages.
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert client_for("admin").get(path).status_code == 404
+
+
+def test_reply_through_the_api(desk, client_for, token_for, web_users):
+    post = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(post)
+    api = client_for(None)
+    headers = token_for("agent")
+
+    queue = api.get("/api/queue", headers=headers).json()
+    assert mention_id in [i["mention_id"] for i in queue["mine"] + queue["team"]]
+    detail = api.get(f"/api/mentions/{mention_id}", headers=headers).json()
+    assert detail["author_handle"] == "dana_flies" and detail["verdict"]["complaint"] is True
+
+    too_long = api.post(
+        f"/api/mentions/{mention_id}/reply", headers=headers, json={"text": "x" * 300}
+    )
+    assert too_long.status_code == 422 and "x allows 280" in too_long.json()["detail"]
+    queued = api.post(
+        f"/api/mentions/{mention_id}/reply", headers=headers, json={"text": "Sorry, Dana!"}
+    )
+    assert queued.status_code == 202
+    entry = queued.json()
+    assert entry["status"] == "queued" and entry["employee_id"] == web_users["agent"].employee_id
+
+    assert desk.send() == 1
+    posted = api.get(f"/api/outbox/{entry['id']}", headers=headers).json()
+    assert posted["status"] == "posted" and posted["url"].startswith("https://x.com/i/web/status/")
+    assert desk.sandbox.state.snapshot()["replies"]["x"][0]["text"] == "Sorry, Dana!"
+
+    resolved = api.post(f"/api/mentions/{mention_id}/resolve", headers=headers)
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    reopened = api.post(f"/api/mentions/{mention_id}/reopen", headers=headers)
+    assert reopened.status_code == 200 and reopened.json()["status"] in ("assigned", "routed")
+    assert api.post("/api/mentions/999999/claim", headers=headers).status_code == 404
+
+
+def test_corrections_through_the_api(desk, client_for, token_for, session_factory):
+    post = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(post)
+    api = client_for(None)
+    headers = token_for("agent")
+    ok = api.post(
+        f"/api/mentions/{mention_id}/corrections",
+        headers=headers,
+        json={"field": "sentiment", "value": "neutral"},
+    )
+    assert ok.status_code == 200
+    bad = api.post(
+        f"/api/mentions/{mention_id}/corrections",
+        headers=headers,
+        json={"field": "sentiment", "value": "meh"},
+    )
+    assert bad.status_code == 422
+    with session_factory() as session:
+        assert [(c.field, c.new) for c in session.scalars(select(Correction))] == [
+            ("sentiment", "neutral")
+        ]
+    stats = api.get("/api/admin/classifier", headers=token_for("admin")).json()
+    assert stats["corrections"] == 1 and stats["current_version"]
+
+
+def test_cookie_session_api_writes_need_the_csrf_header(desk, client_for):
+    post = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(post)
+    sam = client_for("agent")
+    assert sam.post(f"/api/mentions/{mention_id}/claim").status_code == 403
+    token = sam.get("/desk").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    claimed = sam.post(f"/api/mentions/{mention_id}/claim", headers={"X-CSRF-Token": token})
+    assert claimed.status_code == 200 and claimed.json()["status"] == "assigned"
