@@ -101,6 +101,21 @@ def time_left(due: datetime | None, now: datetime) -> str:
     return f"{text} left" if seconds >= 0 else f"overdue {text}"
 
 
+def ago(value: datetime | None, now: datetime) -> str:
+    """'just now', '12 min ago', '3 h ago', '2 days ago'."""
+    if value is None:
+        return ""
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days > 1 else ''} ago"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -114,6 +129,7 @@ def _environment() -> Environment:
         iso=iso,
         short_time=short_time,
         time_left=time_left,
+        ago=ago,
     )
     return env
 

@@ -55,10 +55,19 @@
           if (row.dataset.mentionId === selected) select(row, false);
         });
         tick();
+        showCount();
         document.dispatchEvent(new CustomEvent("md:refreshed", { detail: el }));
       })
       .catch(function () { /* offline for a moment: try again next round */ });
   }
+  // The tab's title says how much is waiting for me, so a background tab still tells.
+  const baseTitle = document.title;
+  function showCount() {
+    const mine = document.querySelector("[data-mine-count]");
+    const n = mine ? Number(mine.dataset.mineCount) : 0;
+    document.title = n ? "(" + n + ") " + baseTitle : baseTitle;
+  }
+  showCount();
   document.querySelectorAll("[data-refresh]").forEach(function (el) {
     function schedule() {
       // Faster while a reply is on its way, so "posted" shows up within seconds.
