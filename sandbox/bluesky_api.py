@@ -385,7 +385,8 @@ def build_router(state: SandboxState) -> APIRouter:
                 response = Response(MALFORMED_BODY, 200, headers, media_type="application/json")
             else:
                 response = produce(session, fault)
-                response.headers.update(headers)
+        if "ratelimit-limit" not in response.headers:  # every answer announces the budget
+            response.headers.update(headers)
         state.log_request(NETWORK, request.method, request.url.path, response.status_code)
         return response
 
