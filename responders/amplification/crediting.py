@@ -4,11 +4,13 @@ For each event being tracked, mentions carrying its hashtags or links become Eve
 - by a speaker's handle (an internal speaker's employee handles too): a speaker post;
 - by any employee's handle: an employee post;
 - by anyone else: earned reach.
-Employee and speaker posts not yet routed get the status "credited", so routing (which takes
-"classified" mentions) never puts them in the support inbox; the pipeline runs this step right
-before routing. Their originality is measured against the talking points and the earlier posts of
-other people (see originality.py); a copy found later than its original is flagged, and an
-original that arrives after its copy flags the copy then.
+Employee and speaker posts waiting for routing (status "classified") get the status "credited",
+so routing never puts them in the support inbox; the pipeline runs this step right before
+routing. Only "classified" ones: a "new" mention may be in the classifier's hands, which would
+write "classified" over our status (SQLite has no row locks), so it is recorded now and its status
+changed once it is classified (`credit_waiting`). Their originality is measured against the
+talking points and the earlier posts of other people (see originality.py); a copy found later
+than its original is flagged, and an original that arrives after its copy flags the copy then.
 
 Two passes: before routing, only the mentions routing has not taken yet (status new/classified,
 an indexed look); on its own schedule, a full pass over mentions fetched since the last one
@@ -117,7 +119,27 @@ def record_event_posts(
     for event in events:
         recorded += _record_for(session, event, batch_size, unrouted_only)
     session.flush()
+    credit_waiting(session)
     return recorded
+
+
+def credit_waiting(session: Session) -> int:
+    """Classified mentions already recorded as an employee's or speaker's post become
+    "credited" before routing can take them (those recorded while still new)."""
+    mentions = list(
+        session.scalars(
+            select(Mention)
+            .where(
+                Mention.status == STATUS_CLASSIFIED,
+                exists().where(EventPost.mention_id == Mention.id, EventPost.kind != KIND_EARNED),
+            )
+            .with_for_update(skip_locked=True, of=Mention)
+        )
+    )
+    for mention in mentions:
+        mention.status = STATUS_CREDITED
+    session.flush()
+    return len(mentions)
 
 
 def _record_for(
@@ -193,7 +215,7 @@ def _record_page(
         session.add(post)
         if voice.kind != KIND_EARNED:
             credited.append((post, mention))
-            if mention.status in (STATUS_NEW, STATUS_CLASSIFIED):
+            if mention.status == STATUS_CLASSIFIED:
                 mention.status = STATUS_CREDITED
     session.flush()
     if credited:

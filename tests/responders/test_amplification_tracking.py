@@ -139,17 +139,19 @@ def test_event_posts_are_credited_earned_flagged_and_kept_out_of_the_inbox(
     )
 
 
-def test_credited_before_classification_never_reaches_the_classifier_or_routing(
+def test_posts_recorded_while_new_are_credited_once_classified_and_never_routed(
     sandbox, desk, session_factory
 ) -> None:
+    """Crediting never changes a "new" mention (the classifier may hold it and would write over
+    the status); it records it, and credits it once it is classified, before routing looks."""
     EventTraffic(sandbox.state).publish_script()
     _poll(desk, session_factory)
     assert credit_job(session_factory) > 0
     with session_factory() as session:
-        credited = session.scalars(select(Mention).where(Mention.status == STATUS_CREDITED)).all()
-        assert credited
-        ids = [m.id for m in credited]
-    # Nothing crediting has taken is classified or routed afterwards.
+        ours = select(EventPost.mention_id).where(EventPost.kind != KIND_EARNED)
+        ids = list(session.scalars(ours))
+        assert ids
+        assert set(session.scalars(select(Mention.status).where(Mention.id.in_(ids)))) == {"new"}
     classify_job(session_factory, build_classifier(ClassifierConfig()))
     route_job(session_factory, desk)
     with session_factory() as session:
@@ -284,3 +286,33 @@ def test_posts_routed_before_the_event_existed_are_still_counted(
         assert posts[fan.id][0].kind == KIND_EARNED
         post, mention = posts[sam.id]
         assert post.kind == KIND_EMPLOYEE and mention.status != STATUS_CREDITED
+
+
+class _CreditingMeanwhile:
+    """The real classifier; while it works on a batch, the crediting job runs and commits, as the
+    scheduler's other thread may."""
+
+    def __init__(self, inner, session_factory) -> None:
+        self.inner, self.session_factory = inner, session_factory
+        self.version = inner.version
+
+    def classify(self, texts, *, languages=None):
+        credit_job(self.session_factory)
+        return self.inner.classify(texts, languages=languages)
+
+
+def test_crediting_while_the_classifier_works_loses_nothing(sandbox, desk, session_factory):
+    EventTraffic(sandbox.state).publish_script()
+    _poll(desk, session_factory)
+    classifier = _CreditingMeanwhile(build_classifier(ClassifierConfig()), session_factory)
+    classify_job(session_factory, classifier)
+    route_job(session_factory, desk)
+    with session_factory() as session:
+        ours = list(
+            session.scalars(select(EventPost.mention_id).where(EventPost.kind != KIND_EARNED))
+        )
+        assert len(ours) == 8
+        statuses = session.scalars(select(Mention.status).where(Mention.id.in_(ours))).all()
+        assert set(statuses) == {STATUS_CREDITED}
+        routed = select(MentionRoute).where(MentionRoute.mention_id.in_(ours))
+        assert not session.scalars(routed).all()
