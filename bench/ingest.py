@@ -1,9 +1,10 @@
 """Ingest throughput: mentions stored per second, end to end and for the storage step alone.
 
 End to end: a sandbox network in this process holds a backlog of N posts per network; the real
-XSource (tweepy) and RedditSource (praw) fetch it over HTTP and poll_once stores the brand mentions,
-poll after poll, until nothing new arrives. Storage alone: store_fetch_result of pages of 100 into
-a database that already holds N mentions (does the unique index slow down as the table grows?).
+sources (tweepy, praw, Mastodon.py, atproto) fetch it over HTTP and poll_once stores the brand
+mentions, poll after poll, until nothing new arrives. Storage alone: store_fetch_result of pages
+of 100 into a database that already holds N mentions (does the unique index slow down as the table
+grows?).
 
     .venv/bin/python bench/ingest.py [--sizes 500 2000 8000] [--pg URL] [--no-pg] [--skip-e2e]
 
@@ -146,6 +147,15 @@ CREDENTIALS = {
         "username": "MD_BENCH_REDDIT_USER",
         "password": "MD_BENCH_REDDIT_PASSWORD",
     },
+    "mastodon": {"access_token": "MD_BENCH_MASTODON_TOKEN"},
+    "bluesky": {"handle": "MD_BENCH_BLUESKY_HANDLE", "app_password": "MD_BENCH_BLUESKY_PASSWORD"},
+}
+ACCOUNT_HANDLES = {"bluesky": "northwindair.bsky.social"}
+# No pacing in the sandbox: the benchmark measures our code and the clients, not the networks'.
+RATE_LIMITS = {
+    "reddit": {"requests_per_window": 10_000_000, "window_seconds": 2},
+    "mastodon": {"requests_per_window": 10_000_000},
+    "bluesky": {"requests_per_window": 10_000_000},
 }
 
 
@@ -168,25 +178,25 @@ def bench_end_to_end(url: str, per_network: int) -> dict[str, float]:
         for env_name in creds.values():
             os.environ.setdefault(env_name, "bench")
     os.environ["MD_BENCH_REDDIT_USER"] = "northwindair"  # the inbox is the brand account's
+    os.environ["MD_BENCH_BLUESKY_HANDLE"] = ACCOUNT_HANDLES["bluesky"]
     engine = make_engine(url)
     factory = make_session_factory(engine)
     figures: dict[str, float] = {}
     try:
         with SandboxServer() as sandbox:
-            requests.post(
-                f"{sandbox.url}/reddit/_sandbox/rate_limit",
-                json={"requests_per_window": 10_000_000, "window_seconds": 2},
-                timeout=5,
-            ).raise_for_status()
-            seeder = Seeder(sandbox.state, seed=1)
+            for network, policy in RATE_LIMITS.items():
+                requests.post(
+                    f"{sandbox.url}/{network}/_sandbox/rate_limit", json=policy, timeout=5
+                ).raise_for_status()
+            seeder = Seeder(sandbox.state, networks=tuple(CREDENTIALS), seed=1)
             seeder.setup()
             seeder.backlog(per_network)
-            for network in ("x", "reddit"):
+            for network in CREDENTIALS:
                 config = SourceConfig(
                     name=network,
                     network=network,
                     api_base_url=f"{sandbox.url}/{network}",
-                    account_handle="northwindair",
+                    account_handle=ACCOUNT_HANDLES.get(network, "northwindair"),
                     credentials=CREDENTIALS[network],
                     max_pages=1000,
                 )

@@ -35,6 +35,7 @@ import re
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,8 +143,20 @@ def graphemes(text: str) -> int:
 
 # --- rendering ----------------------------------------------------------------------------------
 class _Views:
+    """State as Bluesky's views; one per request (it counts posts and replies once)."""
+
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self._counts: tuple[Counter[str], Counter[str]] | None = None
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        if self._counts is None:
+            posts = self.state.list_posts(NETWORK)
+            self._counts = (
+                Counter(p.author_id for p in posts),
+                Counter(p.in_reply_to_id for p in posts if p.in_reply_to_id),
+            )
+        return self._counts
 
     def account(self, did: str) -> Account | None:
         return self.state.accounts[NETWORK].get(did)
@@ -182,7 +195,7 @@ class _Views:
         }
 
     def profile_detailed(self, account: Account) -> dict[str, Any]:
-        posts = sum(1 for p in self.state.list_posts(NETWORK) if p.author_id == account.id)
+        posts = self.counts()[0][account.id]
         return {
             **self.profile_basic(account),
             "description": "",
@@ -230,7 +243,7 @@ class _Views:
 
     def post_view(self, post: Post) -> dict[str, Any]:
         author = self.account(post.author_id)
-        replies = sum(1 for p in self.state.list_posts(NETWORK) if p.in_reply_to_id == post.id)
+        replies = self.counts()[1][post.id]
         view: dict[str, Any] = {
             **self.ref(post),
             "author": self.profile_basic(author) if author else {"did": post.author_id},
@@ -301,7 +314,6 @@ def _offset(cursor: str | None) -> int:
 # --- the router ---------------------------------------------------------------------------------
 def build_router(state: SandboxState) -> APIRouter:
     router = APIRouter()
-    views = _Views(state)
     limits = _Limits()
     sessions: dict[str, _Session] = {}
     sessions_lock = threading.Lock()
@@ -437,6 +449,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.post("/xrpc/com.atproto.server.refreshSession")
     async def refresh_session(request: Request) -> Response:
         def produce(session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             assert session is not None
             account = views.account(session.did)
             handle = account.handle if account else session.did
@@ -463,6 +476,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.actor.getProfile")
     async def get_profile(request: Request) -> Response:
         def produce(_session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             account = find_actor(request.query_params.get("actor", ""))
             if account is None:
                 return _error(400, "InvalidRequest", "Profile not found")
@@ -473,6 +487,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.actor.getProfiles")
     async def get_profiles(request: Request) -> Response:
         def produce(_session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             actors = request.query_params.getlist("actors")
             if len(actors) > 25:
                 return _error(400, "InvalidRequest", "actors must have at most 25 items")
@@ -485,6 +500,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.feed.searchPosts")
     async def search_posts(request: Request) -> Response:
         def produce(_session: _Session | None, fault: Fault | None) -> Response:
+            views = _Views(state)
             params = request.query_params
             terms = search_terms(params.get("q", ""))
             if not terms:
@@ -515,6 +531,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.feed.getPosts")
     async def get_posts(request: Request) -> Response:
         def produce(_session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             uris = request.query_params.getlist("uris")
             if len(uris) > 25:
                 return _error(400, "InvalidRequest", "uris must have at most 25 items")
@@ -526,6 +543,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.feed.getPostThread")
     async def get_post_thread(request: Request) -> Response:
         def produce(_session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             uri = request.query_params.get("uri", "")
             post = views.post_by_uri(uri)
             if post is None:
@@ -541,6 +559,7 @@ def build_router(state: SandboxState) -> APIRouter:
     @router.get("/xrpc/app.bsky.notification.listNotifications")
     async def list_notifications(request: Request) -> Response:
         def produce(session: _Session | None, fault: Fault | None) -> Response:
+            views = _Views(state)
             assert session is not None
             me = views.account(session.did)
             limit = limit_of(request, 50, 100)
@@ -586,6 +605,7 @@ def build_router(state: SandboxState) -> APIRouter:
             body = None
 
         def produce(session: _Session | None, _fault: Fault | None) -> Response:
+            views = _Views(state)
             assert session is not None
             if not isinstance(body, dict) or not isinstance(body.get("record"), dict):
                 return _error(400, "InvalidRequest", 'Input must have the property "record"')

@@ -30,6 +30,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -155,9 +156,20 @@ class _Renderer:
     def __init__(self, state: SandboxState, base: str) -> None:
         self.state = state
         self.base = base  # e.g. http://127.0.0.1:8401/mastodon
+        self._counts: tuple[Counter[str], Counter[str]] | None = None
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        """Statuses per account and replies per status, counted once per request."""
+        if self._counts is None:
+            posts = self.state.list_posts(NETWORK)
+            self._counts = (
+                Counter(p.author_id for p in posts),
+                Counter(p.in_reply_to_id for p in posts if p.in_reply_to_id),
+            )
+        return self._counts
 
     def account(self, account: Account) -> dict[str, Any]:
-        statuses = sum(1 for p in self.state.list_posts(NETWORK) if p.author_id == account.id)
+        statuses = self.counts()[0][account.id]
         return {
             "id": account.id,
             "username": account.handle,
@@ -203,7 +215,7 @@ class _Renderer:
             {"name": t.lower(), "url": f"{self.base}/tags/{t.lower()}"}
             for t in dict.fromkeys(m.group(1) for m in HASHTAG.finditer(post.text))
         ]
-        replies = sum(1 for p in self.state.list_posts(NETWORK) if p.in_reply_to_id == post.id)
+        replies = self.counts()[1][post.id]
         return {
             "id": post.id,
             "created_at": _iso(post.created_at),
