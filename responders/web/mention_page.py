@@ -14,6 +14,7 @@ from listener.store.models import STATUS_RESOLVED, Mention
 from responders.employees.models import Employee, Team
 from responders.inbox.history import conversation_history
 from responders.inbox.models import CONVERSATION_RESOLVED, Conversation
+from responders.inbox.queues import my_queue, team_queue
 from responders.replies import limits
 from responders.replies.models import OutboxReply
 from responders.replies.service import reply_url
@@ -74,6 +75,17 @@ def outbox_for(session: Session, mention_ids: list[int]) -> dict[int, list[Outbo
     return rows
 
 
+def next_in_queue(session: Session, mention_id: int, employee_id: int | None) -> int | None:
+    """The most urgent other mention in my queue (else my teams'), for "Next" after answering."""
+    if employee_id is None:
+        return None
+    for queue in (my_queue, team_queue):
+        for item in queue(session, employee_id=employee_id, limit=5):
+            if item.mention_id != mention_id:
+                return item.mention_id
+    return None
+
+
 def mention_context(
     session: Session, mention: Mention, *, employee_id: int | None
 ) -> dict[str, Any]:
@@ -96,6 +108,7 @@ def mention_context(
     members = {e.id for e in team.members} if team else set()
     people.sort(key=lambda e: (e.id not in members, e.away, e.name))
     return {
+        "next_id": next_in_queue(session, mention.id, employee_id),
         "mention": mention,
         "author": mention.author,
         "route": route,

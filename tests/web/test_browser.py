@@ -110,6 +110,10 @@ def test_the_desk_works_from_the_keyboard(desk, login):
     assert page.locator("#keys-help").is_visible()
     page.keyboard.press("Escape")
     assert not page.locator("#keys-help").is_visible()
+    next_href = page.locator("#next-mention").get_attribute("href")
+    assert next_href and next_href != target
+    page.keyboard.press("n")
+    page.wait_for_url(f"**{next_href}")
     page.keyboard.press("g")
     page.wait_for_url("**/desk")
     assert len(posts) == 3 and page.js_errors == []

@@ -131,6 +131,7 @@
       case "c": clickForm("claim"); break;
       case "e": clickForm("resolve"); break;
       case "g": window.location.href = "/desk"; break;
+      case "n": { const next = document.getElementById("next-mention"); if (next) window.location.href = next.href; else return; break; }
       case "?": if (help) help.hidden = !help.hidden; break;
       default: return;
     }
