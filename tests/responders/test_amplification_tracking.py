@@ -316,3 +316,28 @@ def test_crediting_while_the_classifier_works_loses_nothing(sandbox, desk, sessi
         assert set(statuses) == {STATUS_CREDITED}
         routed = select(MentionRoute).where(MentionRoute.mention_id.in_(ours))
         assert not session.scalars(routed).all()
+
+
+def test_an_event_x_cannot_search_for_never_stops_the_brand_listening(
+    sandbox, config, session_factory, caplog
+) -> None:
+    """X allows 512 characters a query: an event with too many links cannot be tracked there,
+    but the brands still are (and the other networks track the event)."""
+    Seeder(sandbox.state, networks=available_networks()).setup()
+    sync_people(session_factory, config)
+    links = [f"https://northwind.example/summit/session-{n:03d}-{'x' * 30}" for n in range(12)]
+    with session_factory() as session:
+        create_event(session, spec=demo_event_spec().model_copy(update={"links": links}))
+        session.commit()
+    complaint = sandbox.state.publish("x", "jenna_flies", "Northwind Air lost my bag again")
+    x_source = next(
+        s
+        for s in build_tracking_sources(
+            config.sources, config.brands, tracked_brands_provider(session_factory)
+        )
+        if s.network == "x"
+    )
+    assert poll_once(session_factory, x_source).error is None
+    assert "cannot listen for" in caplog.text
+    with session_factory() as session:
+        assert session.scalars(select(Mention.external_id)).all() == [complaint.id]
