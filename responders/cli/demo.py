@@ -64,7 +64,13 @@ def demo(
 
         state = SandboxState()
         seeder = Seeder(state, networks=available_networks(), seed=seed)  # all four networks
-        server = SandboxServer(state, port=DEMO_SANDBOX_PORT, seeder=seeder).start()
+        try:
+            server = SandboxServer(state, port=DEMO_SANDBOX_PORT, seeder=seeder).start()
+        except OSError as exc:  # the port is taken: say so instead of a traceback
+            raise fail(
+                f"the sandbox cannot listen on 127.0.0.1:{DEMO_SANDBOX_PORT} ({exc.strerror}); "
+                "is another demo running?"
+            ) from None
         seeder.setup()
         seeder.backlog(backlog)
         seeder.start(posts_per_minute)
