@@ -218,3 +218,29 @@ def test_password_change_logs_out_other_sessions(client_for, web_users, session_
     with session_factory() as session:
         user = session.scalars(select(User).where(User.email == web_users["agent"].email)).one()
         assert user.password_hash.startswith("$argon2id$")
+
+
+def test_pages_send_a_strict_content_security_policy(client_for):
+    client = client_for("agent")
+    for path in ("/login", "/desk", "/api/me"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        # No inline script anywhere: even text that escaped escaping could not run.
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert "frame-ancestors 'none'" in policy
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store"
+    assert "no-store" not in client.get("/static/app.js").headers.get("cache-control", "")
+
+
+def test_templates_never_put_data_in_inline_script():
+    from pathlib import Path
+
+    import responders.web as web
+
+    for template in Path(web.__file__).parent.joinpath("templates").rglob("*.html"):
+        text = template.read_text()
+        for match in re.finditer(r"<script\b[^>]*>", text):
+            assert "src=" in match.group(0), f"{template}: inline <script>"
+        assert "|safe" not in text.replace(" ", ""), f"{template}: |safe"
+        assert not re.search(r"<[^>]+\son[a-z]+=", text), f"{template}: event-handler attribute"
