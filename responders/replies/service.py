@@ -87,5 +87,9 @@ def reply_url(reply: OutboxReply, mention: Mention) -> str | None:
         # at://<did>/app.bsky.feed.post/<rkey>; bsky.app resolves a DID as well as a handle.
         did, _, rkey = reply.external_id.removeprefix("at://").partition("/app.bsky.feed.post/")
         return f"https://bsky.app/profile/{did}/post/{rkey}" if did and rkey else None
-    # Mastodon: a status's web address needs its account's name, which the id does not carry.
+    if reply.network == "mastodon":
+        # "<instance>/<status id>": Mastodon's web app opens /statuses/<id> (its permalink
+        # redirector finds the account itself).
+        instance, _, status_id = reply.external_id.rpartition("/")
+        return f"https://{instance}/statuses/{status_id}" if instance and status_id else None
     return None
