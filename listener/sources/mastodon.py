@@ -395,7 +395,7 @@ class MastodonSource:
         return RawMention(
             network=NETWORK,
             external_id=f"{self._instance}/{status_id}",
-            url=str(url) if url else f"https://{self._instance}/web/statuses/{status_id}",
+            url=str(url) if url else f"https://{self._instance}/statuses/{status_id}",
             author=RawAuthor(
                 external_id=f"{self._instance}/{_id(account.get('id'), 'account.id')}",
                 handle=acct,

@@ -373,6 +373,9 @@ def test_mastodon_reply_lands_once_in_the_thread(network, session, session_facto
     row = reload(session_factory, reply)
     assert (row.status, row.error) == (STATUS_POSTED, None)
     assert row.external_id == f"127.0.0.1:{network.port}/mastodon/{posted['id']}"
+    assert reply_url(row, row.mention) == (
+        f"https://127.0.0.1:{network.port}/mastodon/statuses/{posted['id']}"
+    )
     assert row.mention.status == "replied"
 
 
