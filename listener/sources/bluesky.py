@@ -675,6 +675,10 @@ def build(
     config: SourceConfig, brands: list[Brand], *, page_size: int = PAGE_SIZE
 ) -> BlueskySource:
     credentials = config.resolve_credentials()
+    # httpx logs every request at INFO: a line per call drowns the listener's own log.
+    httpx_log = logging.getLogger("httpx")
+    if httpx_log.getEffectiveLevel() < logging.WARNING:
+        httpx_log.setLevel(logging.WARNING)
     request = Request(timeout=config.request_timeout_seconds)
     client = Client(base_url=config.api_base_url, request=request)
     return BlueskySource(
