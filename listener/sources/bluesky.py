@@ -104,6 +104,10 @@ class _SessionExpired(Exception):
     """The server no longer accepts our session: log in again."""
 
 
+class _Refused(SourceUnavailable):
+    """A 400 while reading: a bad parameter, a server quirk (the login maps it to AuthFailed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Stream:
     name: str
@@ -222,7 +226,10 @@ class BlueskySource:
 
     def _login(self) -> None:
         self.logins += 1
-        profile = _translated(lambda: self._client.login(self._handle, self._password))
+        try:
+            profile = _translated(lambda: self._client.login(self._handle, self._password))
+        except (_SessionExpired, _Refused) as exc:  # e.g. a second factor is required
+            raise AuthFailed(f"Bluesky refused the login of {self._handle}: {exc}") from None
         did = getattr(profile, "did", None) or getattr(self._client.me, "did", None)
         if not did:
             raise AuthFailed(f"Bluesky logged in {self._handle} but did not say who that is")
@@ -239,7 +246,10 @@ class BlueskySource:
                 log.info("%s: the Bluesky session expired; logging in again", self.name)
                 self._did = None
                 self._login()
-            return _translated(call, writing=writing)
+            try:
+                return _translated(call, writing=writing)
+            except _SessionExpired as exc:
+                raise AuthFailed(f"Bluesky refused a fresh session: {exc}") from None
 
     def _query(self, nsid: str, params: Any, *, writing: bool = False) -> Any:
         """GET an XRPC method; the JSON as sent, with the rate-limit headers noted."""
@@ -653,7 +663,7 @@ def _translated(call: Callable[[], T], *, writing: bool = False) -> T:
             raise ReplyTargetGone(f"Bluesky: the post is gone ({exc})") from None
         if writing:
             raise BlueskyReplyRejected(f"Bluesky refused the reply: {exc}") from None
-        raise SourceUnavailable(f"Bluesky rejected the request: {exc}") from None
+        raise _Refused(f"Bluesky rejected the request: {exc}") from None
     except UnauthorizedError as exc:
         raise AuthFailed(f"Bluesky refused the credentials: {exc}") from None
     except LoginRequiredError as exc:
