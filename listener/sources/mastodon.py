@@ -188,6 +188,8 @@ class MastodonSource:
         result = FetchResult()
         seen: set[str] = set()
         for stream in self.streams():
+            if stream.search and not self._search_posts:
+                continue  # refused earlier in this poll
             old = cursors.get(stream.name)
             try:
                 newest = self._read_stream(stream, old, result, seen)
@@ -251,7 +253,7 @@ class MastodonSource:
         return streams
 
     def _brand_with_handle(self) -> str | None:
-        wanted = f"@{self._account_handle}".lower().split("@")[1]
+        wanted = (self._account_handle or "").lower().split("@")[0]  # the username
         for brand in self._brands:
             if any(h.lower().lstrip("@").split("@")[0] == wanted for h in brand.handles):
                 return brand.name

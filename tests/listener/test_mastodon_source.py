@@ -221,6 +221,7 @@ def test_search_refused_by_the_server_is_skipped_and_the_rest_read(instance, mak
     assert [m.external_id for m in result.mentions] == [key(instance, mention)]
     assert "status search is not available" in caplog.text
     searches = sum("/search" in r["path"] for r in instance.state.request_log)
+    assert searches == 1  # the first refusal switched the other searches off too
     source.fetch(result.cursors)
     assert sum("/search" in r["path"] for r in instance.state.request_log) == searches
 
