@@ -389,8 +389,6 @@ class MastodonSource:
         match = self._match(stream, text)
         if match is None:
             return None
-        followers = account.get("followers_count")
-        display_name = account.get("display_name")
         parent = status.get("in_reply_to_id")
         parent_id = f"{self._instance}/{parent}" if parent not in (None, "") else None
         url = status.get("url") or status.get("uri")
@@ -401,12 +399,8 @@ class MastodonSource:
             author=RawAuthor(
                 external_id=f"{self._instance}/{_id(account.get('id'), 'account.id')}",
                 handle=acct,
-                display_name=display_name
-                if isinstance(display_name, str) and display_name
-                else None,
-                followers=followers
-                if isinstance(followers, int) and not isinstance(followers, bool)
-                else None,
+                display_name=_text_or_none(account.get("display_name")),
+                followers=_count_or_none(account.get("followers_count")),
             ),
             text=text,
             created_at=created_at,
@@ -416,7 +410,7 @@ class MastodonSource:
             raw=item,
             in_reply_to_id=parent_id,
             conversation_id=parent_id,
-            language=status.get("language") if isinstance(status.get("language"), str) else None,
+            language=_text_or_none(status.get("language")),
         )
 
     def _match(self, stream: _Stream, text: str) -> BrandMatch | None:
@@ -568,6 +562,14 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise _MalformedItem(f"{what} is {value!r}")
     return str(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _count_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _aware(value: Any) -> datetime:
