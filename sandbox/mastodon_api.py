@@ -14,8 +14,9 @@ are results), search does not (Mastodon paginates search by offset); `content` i
 /api answer carries X-RateLimit-Limit/-Remaining/-Reset (an ISO time at the end of a clock-aligned
 5-minute window) and the server's Date; 300 requests per window per token, then 429.
 
-Tokens: any bearer token acts as the instance's brand account (the account the desk posts as),
-"acct:<username>" acts as that user, and "invalid" is refused with 401. Status search is
+Tokens: any bearer token acts as the instance's brand account (the account the desk posts as;
+the story's @northwindair is made if the instance has none yet), "acct:<username>" acts as that
+user, and "invalid" is refused with 401. Status search is
 Mastodon's opt-in full-text search: every word and "quoted phrase" must appear. A status URL or
 URI as the query resolves to that status.
 
@@ -40,6 +41,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 
+from sandbox import story
 from sandbox.faults import MALFORMED_BODY, take_fault
 from sandbox.state import Account, Fault, Post, SandboxState
 
@@ -414,7 +416,10 @@ def build_router(state: SandboxState) -> APIRouter:
             handle = token.removeprefix("acct:")
             account = state.account_by_handle(NETWORK, handle) or state.add_account(NETWORK, handle)
         else:
-            account = state.brand_account(NETWORK)
+            # A token always belongs to an account: the story's brand account, made if missing.
+            account = state.brand_account(NETWORK) or state.add_account(
+                NETWORK, story.brand_handle(NETWORK), story.BRAND_NAME, is_brand=True, kind="brand"
+            )
         return f"token:{token}", account
 
     async def serve(
