@@ -17,6 +17,10 @@ name = "baggage"
 [[teams]]
 name = "social"
 
+[[classifier.topics]]
+name = "lost_luggage"
+description = "Lost, delayed or damaged bags"
+
 [[routing.rules]]
 name = "lost bags"
 topic = ["lost_luggage"]
