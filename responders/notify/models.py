@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from listener.store.db import Base
@@ -20,7 +20,7 @@ CHANNELS = (CHANNEL_EMAIL, CHANNEL_WEBHOOK)
 
 # employee_id of a message for someone who is not an employee (an outside event speaker): its
 # `recipient` holds their email address from the start.
-OUTSIDE_RECIPIENT = 0
+OUTSIDE_RECIPIENT = None
 
 STATUS_PENDING = "pending"
 STATUS_SENT = "sent"
@@ -38,8 +38,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # "assignment", "escalation", ...
     channel: Mapped[str] = mapped_column(String(20))
-    # Plain id, not a foreign key: notifications must not depend on the employees migration.
-    employee_id: Mapped[int] = mapped_column(Integer, index=True)
+    # NULL for someone outside the company (OUTSIDE_RECIPIENT), reached at `recipient`.
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(Text)

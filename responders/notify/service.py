@@ -37,7 +37,7 @@ def enqueue_notification(
     session: Session,
     *,
     kind: str,
-    employee_id: int,
+    employee_id: int | None,
     subject: str,
     body: str,
     link: str | None = None,
@@ -49,7 +49,7 @@ def enqueue_notification(
 
     Channels that turn out not to be configured are marked skipped at delivery, so the caller
     needs no notification settings. Someone who is not an employee (an outside speaker) gets
-    `employee_id=OUTSIDE_RECIPIENT` and their email address as `recipient`.
+    `employee_id=OUTSIDE_RECIPIENT` (None) and their email address as `recipient`.
     """
     due = now or datetime.now(UTC)
     for channel in channels:
@@ -124,7 +124,11 @@ def _deliver_one(
     now: datetime,
     environ: Mapping[str, str] | None,
 ) -> int:
-    employee = session.get(Employee, notification.employee_id)
+    employee = (
+        session.get(Employee, notification.employee_id)
+        if notification.employee_id is not None
+        else None
+    )
     try:
         if notification.channel == CHANNEL_EMAIL:
             sent = _send_email(notification, employee, settings, environ)
@@ -152,7 +156,7 @@ def _send_email(
         return _skip(notification, "email is not configured ([notify.email])")
     if employee is not None and employee.email:
         address, name = employee.email, employee.name
-    elif notification.employee_id == OUTSIDE_RECIPIENT and notification.recipient:
+    elif notification.employee_id is OUTSIDE_RECIPIENT and notification.recipient:
         address, name = notification.recipient, ""
     else:
         return _skip(notification, f"employee #{notification.employee_id} has no email address")

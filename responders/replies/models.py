@@ -30,7 +30,7 @@ class OutboxReply(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
-    employee_id: Mapped[int] = mapped_column(Integer, index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
     network: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str] = mapped_column(String(100))
     in_reply_to_id: Mapped[str] = mapped_column(String(128))  # the mention's id on the network
