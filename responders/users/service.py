@@ -171,9 +171,16 @@ def authenticate(
     return user
 
 
-def forget_old_attempts(session: Session, *, now: datetime) -> int:
-    result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=30)))
-    return result.rowcount or 0
+def tidy_up(session: Session, *, now: datetime) -> None:
+    """Forget login attempts older than 30 days and sessions that have ended (run at each login:
+    two indexed deletes, so the tables stay small without a job of their own)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=30)))
+    session.execute(
+        delete(WebSession).where(
+            (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - SESSION_IDLE)
+        )
+    )
+    session.flush()
 
 
 # --- browser sessions ---------------------------------------------------------------------

@@ -244,3 +244,22 @@ def test_templates_never_put_data_in_inline_script():
             assert "src=" in match.group(0), f"{template}: inline <script>"
         assert "|safe" not in text.replace(" ", ""), f"{template}: |safe"
         assert not re.search(r"<[^>]+\son[a-z]+=", text), f"{template}: event-handler attribute"
+
+
+def test_idle_sessions_expire_and_are_tidied_away(session_factory, web_users):
+    now = datetime.now(UTC)
+    with session_factory() as session:
+        user = session.get(User, web_users["agent"].user_id)
+        started = users.start_session(session, user=user, now=now)
+        session.commit()
+        assert users.session_for_cookie(
+            session, cookie_value=started.cookie_value, now=now + timedelta(hours=11)
+        )
+        later = now + timedelta(hours=11) + users.SESSION_IDLE + timedelta(seconds=1)
+        assert (
+            users.session_for_cookie(session, cookie_value=started.cookie_value, now=later) is None
+        )
+        forgotten = users.start_session(session, user=user, now=now)
+        users.tidy_up(session, now=now + users.SESSION_MAX)
+        session.commit()
+        assert session.get(WebSession, users.tokens.digest(forgotten.cookie_value)) is None

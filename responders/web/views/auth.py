@@ -124,6 +124,7 @@ def login(
             error="Wrong email or password.",
             status_code=401,
         )
+    users.tidy_up(session, now=now)
     started = users.start_session(session, user=user, now=now)
     session.commit()
     response = RedirectResponse(next_path, status_code=303)
