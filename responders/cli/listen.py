@@ -150,7 +150,7 @@ def stats(
     config: Path = ConfigOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Mention counts: per network, brand and status; verdicts (complaints, by sentiment); queues."""
+    """Mention counts: per network, brand, status; verdicts (complaints, sentiment); queues."""
     with make_context(config).session_factory() as session:
         figures = mention_stats(session)
         figures.update(verdict_stats(session))
