@@ -161,4 +161,13 @@ def logging_to_stderr(level: int = logging.INFO) -> Iterator[None]:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The queue stages run every half second: APScheduler's per-run lines would bury ours.
+    # Failed jobs still show (the executor logs them as errors).
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    logging.getLogger("apscheduler.scheduler").addFilter(_still_running_is_normal)
     yield
+
+
+def _still_running_is_normal(record: logging.LogRecord) -> bool:
+    # A stage busy for longer than its interval (the classifier on a burst) is skipped, not late.
+    return "maximum number of running instances reached" not in record.getMessage()
