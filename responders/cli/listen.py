@@ -87,8 +87,7 @@ def run(
     ),
     no_web: bool = typer.Option(False, "--no-web", help="Do not serve the dashboard."),
 ) -> None:
-    """Run the listener and the desk (every enabled source on its schedule) and serve the
-    dashboard, until Ctrl-C."""
+    """Run the listener, the desk's jobs and the dashboard, until Ctrl-C."""
     ctx = make_context(config)
     with logging_to_stderr():
         sources = build_tracking_sources(
