@@ -415,12 +415,7 @@ class BlueskySource:
         if not stream.notifications:
             return self._matcher.match(text, prefer=stream.brand)
         # A mention of our account, or a reply to our post, is addressed to us.
-        owner = next((b for b in self._brands if b.name == stream.brand), None)
-        if owner is None:
-            found = self._matcher.match(text)
-            owner = next((b for b in self._brands if found and b.name == found.brand), None)
-        owner = owner or next((b for b in self._brands if not b.competitor), self._brands[0])
-        return BrandMatch(owner.name, stream.query, owner.competitor)
+        return self._matcher.addressed(text, term=stream.query, owner=stream.brand)
 
     def _mention(self, stream: _Stream, post: _Post, match: BrandMatch) -> RawMention:
         did, rkey = _POST_URI.match(post.uri).groups()  # type: ignore[union-attr]

@@ -417,12 +417,7 @@ class MastodonSource:
         if not stream.notifications:
             return self._matcher.match(text, prefer=stream.brand)
         # A mention of our account is addressed to us whatever else it says.
-        owner = next((b for b in self._brands if b.name == stream.brand), None)
-        if owner is None:
-            found = self._matcher.match(text)
-            owner = next((b for b in self._brands if found and b.name == found.brand), None)
-        owner = owner or next((b for b in self._brands if not b.competitor), self._brands[0])
-        return BrandMatch(owner.name, f"@{self._account_handle}", owner.competitor)
+        return self._matcher.addressed(text, term=f"@{self._account_handle}", owner=stream.brand)
 
     def _is_own(self, acct: str) -> bool:
         if not self._account_handle:

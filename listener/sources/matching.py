@@ -43,3 +43,15 @@ class BrandMatcher:
                 if pattern.search(text):
                     return BrandMatch(brand.name, term, brand.competitor)
         return None
+
+    def addressed(self, text: str, *, term: str, owner: str | None = None) -> BrandMatch:
+        """A post addressed to a brand's own account (a mention, a reply to it): kept whatever
+        it says. It is `owner`'s when that names a brand, else the brand the text names, else the
+        first brand that is not a competitor; `term` is recorded as what matched."""
+        brands = [brand for brand, _, _ in self._brands]
+        found = next((b for b in brands if b.name == owner), None)
+        if found is None:
+            named = self.match(text)
+            found = next((b for b in brands if named and b.name == named.brand), None)
+        found = found or next((b for b in brands if not b.competitor), brands[0])
+        return BrandMatch(found.name, term, found.competitor)

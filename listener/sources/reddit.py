@@ -298,11 +298,9 @@ class RedditSource:
         # A u/ mention of our account is addressed to us whatever else it says.
         handle = f"@{self._account_handle}".lower()
         owner = next((b for b in self._brands if handle in (h.lower() for h in b.handles)), None)
-        if owner is None:
-            found = self._matcher.match(text)
-            owner = next((b for b in self._brands if found and b.name == found.brand), None)
-        owner = owner or next((b for b in self._brands if not b.competitor), self._brands[0])
-        return BrandMatch(owner.name, f"u/{self._account_handle}", owner.competitor)
+        return self._matcher.addressed(
+            text, term=f"u/{self._account_handle}", owner=owner.name if owner else None
+        )
 
     # --- writing -----------------------------------------------------------------------------
     def reply(self, thing_fullname: str, text: str) -> str:
