@@ -39,7 +39,6 @@ import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,6 +71,7 @@ from listener.sources.errors import (
     SourceUnavailable,
 )
 from listener.sources.matching import BrandMatch, BrandMatcher
+from listener.sources.ratelimit import keep_reserve, retry_at
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ PAGE_SIZE = 100  # the most both lists give
 PROFILES_PER_REQUEST = 25
 RESERVED_REQUESTS = 20  # of the window's budget, left to replies
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=5)
-MIN_RATE_LIMIT_WAIT = timedelta(seconds=1)
 MAX_CACHED_PROFILES = 10_000
 SEARCH_OVERLAP = timedelta(minutes=1)  # search results re-read behind the mark (indexing lag)
 MAX_BAD_REMEMBERED = 6  # broken items above the mark a cursor remembers (it holds 300 chars)
@@ -269,17 +268,13 @@ class BlueskySource:
             pass
 
     def _check_budget(self) -> None:
-        remaining, reset = self._remaining, self._reset
-        if (
-            remaining is not None
-            and remaining <= RESERVED_REQUESTS
-            and reset
-            and reset > time.time()
-        ):
-            raise RateLimited(
-                f"Bluesky: {remaining} requests left in this window, kept for replies",
-                retry_at=_retry_at(reset),
-            )
+        keep_reserve(
+            "Bluesky",
+            remaining=self._remaining,
+            reset_epoch=self._reset,
+            reserved=RESERVED_REQUESTS,
+            default_wait=DEFAULT_RATE_LIMIT_WAIT,
+        )
 
     # --- reading --------------------------------------------------------------------------------
     def fetch(self, cursors: Mapping[str, str]) -> FetchResult:
@@ -622,13 +617,6 @@ def _dump(value: Any) -> str:
 
 
 # --- translating the SDK's errors ---------------------------------------------------------------
-def _retry_at(reset_epoch: float | None) -> datetime:
-    now = datetime.now(UTC)
-    if not reset_epoch:
-        return now + DEFAULT_RATE_LIMIT_WAIT
-    return max(datetime.fromtimestamp(reset_epoch, UTC), now + MIN_RATE_LIMIT_WAIT)
-
-
 def _error_name(exc: RequestErrorBase) -> str:
     content = exc.response.content if exc.response is not None else None
     return str(getattr(content, "error", "") or "")
@@ -648,7 +636,9 @@ def _translated(call: Callable[[], T], *, writing: bool = False) -> T:
             reset = datetime.now(UTC) + timedelta(seconds=exc.retry_after)
         raise RateLimited(
             f"Bluesky rate limit ({exc.policy or 'no policy given'})",
-            retry_at=_retry_at(reset.timestamp() if reset else None),
+            retry_at=retry_at(
+                reset.timestamp() if reset else None, default_wait=DEFAULT_RATE_LIMIT_WAIT
+            ),
         ) from None
     except BadRequestError as exc:
         name = _error_name(exc)

@@ -36,7 +36,6 @@ import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,6 +67,7 @@ from listener.sources.errors import (
 )
 from listener.sources.html_text import html_to_text
 from listener.sources.matching import BrandMatch, BrandMatcher
+from listener.sources.ratelimit import keep_reserve, retry_at
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,6 @@ MENTIONS_STREAM = "mentions"
 PAGE_SIZE = 40  # the most Mastodon gives for timelines and search (notifications allow 80)
 RESERVED_REQUESTS = 10  # of the window's budget, left to replies: polling stops before them
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=5)  # Mastodon's window, when no reset came back
-MIN_RATE_LIMIT_WAIT = timedelta(seconds=1)
 MAX_STATUS_LENGTH = 500
 URL_WEIGHT = 23
 MAX_INSTANCE_KEY = 100  # ids are "<instance>/<id>" in 128-character columns
@@ -332,17 +331,13 @@ class MastodonSource:
 
     def _check_budget(self) -> None:
         """Stop polling before the window is spent: the last requests are for replies."""
-        remaining, reset = self._api.ratelimit_remaining, self._api.ratelimit_reset
-        if (
-            remaining is not None
-            and remaining <= RESERVED_REQUESTS
-            and reset
-            and reset > time.time()
-        ):
-            raise RateLimited(
-                f"Mastodon: {remaining} requests left in this window, kept for replies",
-                retry_at=_retry_at(reset),
-            )
+        keep_reserve(
+            "Mastodon",
+            remaining=self._api.ratelimit_remaining,
+            reset_epoch=self._api.ratelimit_reset,
+            reserved=RESERVED_REQUESTS,
+            default_wait=DEFAULT_RATE_LIMIT_WAIT,
+        )
 
     # --- normalising ---------------------------------------------------------------------------
     def _take(self, stream: _Stream, item: Any, result: FetchResult, seen: set[str]) -> None:
@@ -596,13 +591,6 @@ def _dump(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True)
 
 
-def _retry_at(reset_epoch: float | None) -> datetime:
-    now = datetime.now(UTC)
-    if not reset_epoch:
-        return now + DEFAULT_RATE_LIMIT_WAIT
-    return max(datetime.fromtimestamp(reset_epoch, UTC), now + MIN_RATE_LIMIT_WAIT)
-
-
 def _status_of(exc: MastodonAPIError) -> int | None:
     # ('Mastodon API returned error', status, reason, message) for HTTP errors.
     return exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
@@ -618,7 +606,8 @@ def _call(api: Mastodon, request: Callable[[], T], *, writing: bool = False) -> 
         return request()
     except MastodonRatelimitError as exc:
         raise RateLimited(
-            f"Mastodon rate limit: {exc}", retry_at=_retry_at(api.ratelimit_reset)
+            f"Mastodon rate limit: {exc}",
+            retry_at=retry_at(api.ratelimit_reset, default_wait=DEFAULT_RATE_LIMIT_WAIT),
         ) from None
     except MastodonUnauthorizedError as exc:
         raise AuthFailed(f"Mastodon refused the access token: {exc}") from None

@@ -40,6 +40,7 @@ from listener.sources.errors import (
     SourceUnavailable,
 )
 from listener.sources.matching import BrandMatcher
+from listener.sources.ratelimit import retry_at
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ USER_FIELDS = ["public_metrics"]
 EXPANSIONS = ["author_id"]
 MENTIONS_STREAM = "mentions"
 SEARCH_PREFIX = "search:"
-MIN_RATE_LIMIT_WAIT = timedelta(seconds=1)
 DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's window, when no reset header came back
 
 T = TypeVar("T")
@@ -440,7 +440,10 @@ def _call(request: Callable[[], T], *, rejecting: bool = False) -> T:
     try:
         return request()
     except tweepy.TooManyRequests as exc:
-        raise RateLimited(f"X rate limit: {exc}", retry_at=_retry_at(exc.reset_time)) from None
+        raise RateLimited(
+            f"X rate limit: {exc}",
+            retry_at=retry_at(exc.reset_time, default_wait=DEFAULT_RATE_LIMIT_WAIT),
+        ) from None
     except tweepy.Unauthorized as exc:
         raise AuthFailed(f"X refused the credentials: {exc}") from None
     except tweepy.Forbidden as exc:
@@ -465,13 +468,6 @@ def _call(request: Callable[[], T], *, rejecting: bool = False) -> T:
 def _is_about_the_post(exc: tweepy.Forbidden) -> bool:
     text = " ".join(map(str, exc.api_messages)).lower() or str(exc).lower()
     return any(word in text for word in ("reply", "deleted", "duplicate", "not visible"))
-
-
-def _retry_at(reset_epoch: int | None) -> datetime:
-    now = datetime.now(UTC)
-    if reset_epoch is None:
-        return now + DEFAULT_RATE_LIMIT_WAIT
-    return max(datetime.fromtimestamp(reset_epoch, UTC), now + MIN_RATE_LIMIT_WAIT)
 
 
 def _page_parts(body: Any) -> tuple[list[Any], dict[str, dict[str, Any]], dict[str, Any]]:
