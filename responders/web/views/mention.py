@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listener.classifying.models import Verdict
 from listener.classifying.service import CorrectionError, record_correction
 from listener.store.models import Mention
 from responders.inbox import service as inbox
@@ -82,11 +86,17 @@ def mention_outbox(request: Request, mention_id: int, _user: Agent, session: Db)
 
 
 def _act(
-    request: Request, session: Session, user: CurrentUser, mention_id: int, action, done: str
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    mention_id: int,
+    action: Callable[[datetime], object],
+    done: str,
 ) -> Response:
+    """Run one inbox action at the request's time; its InboxError is shown on the page."""
     mention = _mention(session, mention_id)
     try:
-        action()
+        action(web_state(request).now())
     except inbox.InboxError as exc:
         session.rollback()
         return _page(request, session, user, mention, error=str(exc), status_code=409)
@@ -105,13 +115,12 @@ def _needs_employee(user: CurrentUser) -> int:
 @router.post("/mentions/{mention_id}/claim")
 def claim(request: Request, mention_id: int, user: Agent, session: Db) -> Response:
     employee_id = _needs_employee(user)
-    now = web_state(request).now()
     return _act(
         request,
         session,
         user,
         mention_id,
-        lambda: inbox.claim(session, mention_id=mention_id, employee_id=employee_id, now=now),
+        lambda now: inbox.claim(session, mention_id=mention_id, employee_id=employee_id, now=now),
         "claimed",
     )
 
@@ -124,13 +133,12 @@ def transfer(
     session: Db,
     to_employee_id: Annotated[int, Form()],
 ) -> Response:
-    now = web_state(request).now()
     return _act(
         request,
         session,
         user,
         mention_id,
-        lambda: inbox.transfer(
+        lambda now: inbox.transfer(
             session,
             mention_id=mention_id,
             to_employee_id=to_employee_id,
@@ -143,26 +151,26 @@ def transfer(
 
 @router.post("/mentions/{mention_id}/resolve")
 def resolve(request: Request, mention_id: int, user: Agent, session: Db) -> Response:
-    now = web_state(request).now()
     return _act(
         request,
         session,
         user,
         mention_id,
-        lambda: inbox.resolve(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
+        lambda now: inbox.resolve(
+            session, mention_id=mention_id, now=now, actor_id=user.employee_id
+        ),
         "resolved",
     )
 
 
 @router.post("/mentions/{mention_id}/reopen")
 def reopen_mention(request: Request, mention_id: int, user: Agent, session: Db) -> Response:
-    now = web_state(request).now()
     return _act(
         request,
         session,
         user,
         mention_id,
-        lambda: reopen(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
+        lambda now: reopen(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
         "reopened",
     )
 
@@ -206,10 +214,6 @@ def correct_verdict(
     topic: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
     """Only fields that changed are recorded: each correction is a training label."""
-    from sqlalchemy import select
-
-    from listener.classifying.models import Verdict
-
     mention = _mention(session, mention_id)
     verdict = session.scalar(select(Verdict).where(Verdict.mention_id == mention_id))
     changes: list[tuple[str, object]] = []
