@@ -34,16 +34,6 @@ Db = Annotated[Session, Depends(db_session)]
 Text = Annotated[str, Form(max_length=20_000)]
 
 NETWORK_NAMES = {"x": "X", "reddit": "Reddit", "mastodon": "Mastodon", "bluesky": "Bluesky"}
-FORM_FIELDS = (
-    "name",
-    "description",
-    "starts_at",
-    "ends_at",
-    "hashtags",
-    "links",
-    "talking_points",
-    "speakers",
-)
 
 
 @router.get("/events", include_in_schema=False)
@@ -86,11 +76,7 @@ def new_event(request: Request, _user: Manager, session: Db) -> Response:
     return _form(request, session, values={}, action="/events")
 
 
-@router.post("/events", include_in_schema=False)
-def create_event(
-    request: Request,
-    user: Manager,
-    session: Db,
+def _event_form(
     name: Text = "",
     description: Text = "",
     starts_at: Text = "",
@@ -101,8 +87,16 @@ def create_event(
     speakers: Text = "",
     teams: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default
     employees: Annotated[list[str], Form()] = [],  # noqa: B006
-) -> Response:
-    values = _values(locals())
+) -> dict[str, Any]:
+    """The create/edit form as typed, to build the spec from or to show again with its error."""
+    return dict(locals())  # every parameter is one of the form's fields
+
+
+EventForm = Annotated[dict[str, Any], Depends(_event_form)]
+
+
+@router.post("/events", include_in_schema=False)
+def create_event(request: Request, user: Manager, session: Db, values: EventForm) -> Response:
     try:
         spec = _spec(values)
         creator = session.get(Employee, user.employee_id) if user.employee_id else None
@@ -180,23 +174,9 @@ def edit_event(request: Request, event_id: int, _user: Manager, session: Db) -> 
 
 @router.post("/events/{event_id}/edit", include_in_schema=False)
 def save_event(
-    request: Request,
-    event_id: int,
-    _user: Manager,
-    session: Db,
-    name: Text = "",
-    description: Text = "",
-    starts_at: Text = "",
-    ends_at: Text = "",
-    hashtags: Text = "",
-    links: Text = "",
-    talking_points: Text = "",
-    speakers: Text = "",
-    teams: Annotated[list[str], Form()] = [],  # noqa: B006
-    employees: Annotated[list[str], Form()] = [],  # noqa: B006
+    request: Request, event_id: int, _user: Manager, session: Db, values: EventForm
 ) -> Response:
     event = _event(session, event_id)
-    values = _values(locals())
     try:
         service.update_event(session, event=event, spec=_spec(values), now=web_state(request).now())
     except (EventSpecError, service.EventError) as exc:
@@ -213,13 +193,6 @@ def _event(session: Session, event_id: int) -> AmplificationEvent:
     if event is None:
         raise HTTPException(404, "no such event")
     return event
-
-
-def _values(params: dict[str, Any]) -> dict[str, Any]:
-    values = {k: params[k] for k in FORM_FIELDS}
-    values["teams"] = list(params["teams"])
-    values["employees"] = list(params["employees"])
-    return values
 
 
 def _lines(text: str) -> list[str]:
