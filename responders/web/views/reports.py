@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -80,7 +81,23 @@ def _cache(request: Request) -> _ReportCache:
     return state.reports_cache
 
 
-def _period(request: Request, since: str | None, until: str | None) -> tuple[Period, str, str]:
+@dataclass(frozen=True)
+class _Choice:
+    """What the page, its charts and its CSVs were asked for."""
+
+    period: Period
+    since: str  # the days as given (filled in with the default range), for links and names
+    until: str
+    clock: str
+
+    @property
+    def business(self) -> bool:
+        return self.clock == "business"
+
+
+def _choice(
+    request: Request, since: Day = None, until: Day = None, clock: Clock = "wall"
+) -> _Choice:
     """The chosen days, or the last DEFAULT_DAYS days up to today (UTC) when none are given."""
     if not since and not until:
         today = web_state(request).now().date()
@@ -89,12 +106,17 @@ def _period(request: Request, since: str | None, until: str | None) -> tuple[Per
         period = parse_period(since, until)
     except PeriodError as exc:
         raise HTTPException(status_code=400, detail=f"date range: {exc}") from None
-    return period, since or "", until or ""
+    return _Choice(period, since or "", until or "", clock)
+
+
+Choice = Annotated[_Choice, Depends(_choice)]
 
 
 def _report(
-    request: Request, session: Session, period: Period, business: bool, *, fresh: bool = False
+    request: Request, session: Session, choice: _Choice, *, fresh: bool = False
 ) -> dict[str, Any]:
+    period, business = choice.period, choice.business
+
     def build() -> dict[str, Any]:
         return build_report(
             session,
@@ -108,23 +130,15 @@ def _report(
 
 
 @router.get("/reports", include_in_schema=False)
-def reports_page(
-    request: Request,
-    _user: Manager,
-    session: Db,
-    since: Day = None,
-    until: Day = None,
-    clock: Clock = "wall",
-) -> Response:
-    period, since_text, until_text = _period(request, since, until)
-    report = _report(request, session, period, clock == "business", fresh=True)
-    query = urlencode({"since": since_text, "until": until_text, "clock": clock})
+def reports_page(request: Request, _user: Manager, session: Db, choice: Choice) -> Response:
+    report = _report(request, session, choice, fresh=True)
+    query = urlencode({"since": choice.since, "until": choice.until, "clock": choice.clock})
     context = {
         "report": report,
         "tables": report_tables(report),
-        "since": since_text,
-        "until": until_text,
-        "clock": clock,
+        "since": choice.since,
+        "until": choice.until,
+        "clock": choice.clock,
         "query": query,
         "metric_titles": METRIC_TITLES,
         "table_titles": TABLE_TITLES,
@@ -139,45 +153,31 @@ def reports_page(
 
 @router.get("/reports/charts/{name}.svg", include_in_schema=False)
 def report_chart(
-    request: Request,
-    _user: Manager,
-    session: Db,
-    name: str,
-    since: Day = None,
-    until: Day = None,
-    clock: Clock = "wall",
+    request: Request, _user: Manager, session: Db, name: str, choice: Choice
 ) -> Response:
     if name not in CHARTS:
         raise HTTPException(status_code=404, detail=f"no chart {name!r}")
-    period, _, _ = _period(request, since, until)
-    svg = CHARTS[name](_report(request, session, period, clock == "business"))
+    svg = CHARTS[name](_report(request, session, choice))
     # Shown through <img>, where nothing in it could run; opened on its own, it may still only
     # style itself.
     headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     return Response(svg, media_type="image/svg+xml", headers=headers)
 
 
-def _filename(table: str, since: str, until: str, clock: str) -> str:
-    days = "-".join(part for part in (since, until) if part) or "all"
-    hours = "-business-hours" if clock == "business" else ""
+def _filename(table: str, choice: _Choice) -> str:
+    days = "-".join(part for part in (choice.since, choice.until) if part) or "all"
+    hours = "-business-hours" if choice.business else ""
     return f"mentiondesk-{table}-{days}{hours}.csv"
 
 
 @router.get("/reports/csv/{table}.csv", include_in_schema=False)
 def report_csv(
-    request: Request,
-    _user: Manager,
-    session: Db,
-    table: str,
-    since: Day = None,
-    until: Day = None,
-    clock: Clock = "wall",
+    request: Request, _user: Manager, session: Db, table: str, choice: Choice
 ) -> Response:
     if table not in TABLE_TITLES:
         raise HTTPException(status_code=404, detail=f"no table {table!r}")
-    period, since_text, until_text = _period(request, since, until)
-    tables = report_tables(_report(request, session, period, clock == "business"))
-    filename = _filename(table, since_text, until_text, clock)
+    tables = report_tables(_report(request, session, choice))
+    filename = _filename(table, choice)
     return Response(
         table_csv(tables, table),
         media_type="text/csv; charset=utf-8",
