@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import AppConfig
-from responders.web.auth import CsrfFailed, Forbidden, NotAuthenticated
+from responders.web.auth import API_PREFIX, CsrfFailed, Forbidden, NotAuthenticated, is_api
 from responders.web.routes import iter_routes, routers
 from responders.web.state import WebState, _utcnow
 from responders.web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
-API_PREFIX = "/api"
 
 # Scripts and styles only from our own origin: even if some text escaped escaping, no inline
 # script or handler attribute would run.
@@ -102,14 +101,10 @@ def _add_security_headers(app: FastAPI) -> None:
         return response
 
 
-def _is_api(request: Request) -> bool:
-    return request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
-
-
 def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, _exc: NotAuthenticated) -> Response:
-        if _is_api(request) or request.headers.get("x-requested-with") == "fetch":
+        if is_api(request) or request.headers.get("x-requested-with") == "fetch":
             return JSONResponse(
                 {"detail": "not logged in: send a session cookie or Authorization: Bearer TOKEN"},
                 status_code=401,
@@ -124,7 +119,7 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, _exc: Forbidden) -> Response:
         message = "your role does not allow this"
-        if _is_api(request):
+        if is_api(request):
             return JSONResponse({"detail": message}, status_code=403)
         return render(
             request, "error.html", {"title": "Not allowed", "message": message}, status_code=403
@@ -133,7 +128,7 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
         message = "the form's security token is missing or stale: reload the page and try again"
-        if _is_api(request):
+        if is_api(request):
             return JSONResponse({"detail": message}, status_code=403)
         return render(
             request, "error.html", {"title": "Form expired", "message": message}, status_code=403
@@ -141,7 +136,7 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _is_api(request) or request.url.path.startswith("/static/"):
+        if is_api(request) or request.url.path.startswith("/static/"):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
@@ -156,7 +151,7 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        if _is_api(request):
+        if is_api(request):
             return JSONResponse({"detail": problems}, status_code=422)
         return render(
             request,

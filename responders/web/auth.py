@@ -23,6 +23,7 @@ LOGIN_CSRF_COOKIE = "md_login_csrf"
 CSRF_FIELD = "csrf_token"  # hidden form field
 CSRF_HEADER = "X-CSRF-Token"  # for fetch() from our own scripts
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_PREFIX = "/api"
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,18 @@ class CsrfFailed(Exception):
     """An unsafe request from a browser without its session's CSRF token."""
 
 
+def is_api(request: Request) -> bool:
+    return request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
+
+
 def _load_user(request: Request) -> CurrentUser | None:
     state = web_state(request)
     now = state.now()
     header = request.headers.get("authorization", "")
     with state.session_factory() as session:
-        if header.lower().startswith("bearer "):
+        # API tokens open /api only: on the pages a token could mint more tokens (outliving its
+        # own revocation) or drive the forms without a session; there the cookie decides.
+        if is_api(request) and header.lower().startswith("bearer "):
             user = users.user_for_api_token(session, token=header[7:].strip(), now=now)
             via, csrf = "token", None
         else:

@@ -109,3 +109,18 @@ def test_cookie_session_api_writes_need_the_csrf_header(desk, client_for):
     token = sam.get("/desk").text.split('data-csrf="', 1)[1].split('"', 1)[0]
     claimed = sam.post(f"/api/mentions/{mention_id}/claim", headers={"X-CSRF-Token": token})
     assert claimed.status_code == 200 and claimed.json()["status"] == "assigned"
+
+
+def test_an_api_token_opens_only_the_api(client_for, token_for, session_factory, web_users):
+    """A token is for /api: it cannot mint more tokens (which would outlive revoking it), change
+    the password or use the admin pages, where a browser session and its CSRF token are needed."""
+    api = client_for(None)
+    agent, admin = token_for("agent"), token_for("admin")
+    assert api.get("/api/me", headers=agent).status_code == 200
+    minted = api.post("/account/tokens", data={"name": "backdoor"}, headers=agent)
+    assert minted.status_code == 303 and minted.headers["location"].startswith("/login")
+    with session_factory() as session:
+        names = [t.name for t in users.list_api_tokens(session, user_id=web_users["agent"].user_id)]
+    assert "backdoor" not in names
+    assert api.get("/account", headers=agent).status_code == 303
+    assert api.get("/admin", headers=admin).status_code == 303
