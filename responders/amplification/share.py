@@ -12,10 +12,12 @@ Never body text: the words are the person's own. The link carries their invitati
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 NETWORK_ORDER = ("x", "reddit", "mastodon", "bluesky")
 DEFAULT_MASTODON_INSTANCE = "mastodon.social"
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 
 def personal_link(link: str, token: str) -> str:
@@ -27,9 +29,11 @@ def personal_link(link: str, token: str) -> str:
 
 
 def _mastodon_instance(handle: str | None) -> str:
-    if handle and "@" in handle.lstrip("@"):
-        return handle.lstrip("@").split("@", 1)[1].lower()
-    return DEFAULT_MASTODON_INSTANCE
+    """The host of "user@host"; anything else (a second @, a path, a space) could point the
+    link at another site, so it shares on the default instance."""
+    _user, at, host = (handle or "").lstrip("@").partition("@")
+    host = host.lower()
+    return host if at and _HOST.fullmatch(host) else DEFAULT_MASTODON_INSTANCE
 
 
 def share_links(

@@ -131,6 +131,22 @@ def test_share_links_fill_in_only_hashtags_and_link() -> None:
         assert_no_body_text(url, ["#NWSummit26", "#FlyCleaner"])
 
 
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "priya@mastodon.social@evil.example",  # userinfo: the browser would open evil.example
+        "priya@evil.example/phish?x=",
+        "priya@evil.example#",
+        "priya@",
+        "priya@aviation social",
+    ],
+)
+def test_a_handle_that_is_not_user_at_host_shares_on_the_default_instance(handle) -> None:
+    links = share_links(hashtags=["#NWSummit26"], links=[], token="t", handles={"mastodon": handle})
+    assert urlsplit(links["mastodon"]).netloc == "mastodon.social"
+    assert links["mastodon"].startswith("https://mastodon.social/share?text=")
+
+
 def test_reminders_go_out_once_shortly_before_the_event(session_factory, event) -> None:
     with session_factory() as session:
         invite(session, event=event)
