@@ -37,9 +37,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import regex
 from fastapi import APIRouter, Body, Request
@@ -47,6 +47,7 @@ from fastapi.responses import JSONResponse, Response
 
 from sandbox.faults import MALFORMED_BODY, take_fault
 from sandbox.state import Account, Fault, Post, SandboxState
+from sandbox.windows import FixedWindows
 
 NETWORK = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"
@@ -90,22 +91,20 @@ class _Session:
 
 # --- rate limiting ------------------------------------------------------------------------------
 @dataclass
-class _Limits:
+class _Limits(FixedWindows):
     requests_per_window: int = REQUESTS_PER_WINDOW
-    logins_per_window: int = LOGINS_PER_WINDOW
     window_seconds: int = WINDOW_SECONDS
-    used: dict[str, tuple[int, int]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    logins_per_window: int = LOGINS_PER_WINDOW
+
+    SETTINGS: ClassVar[tuple[str, ...]] = (
+        "requests_per_window",
+        "logins_per_window",
+        "window_seconds",
+    )
 
     def count(self, key: str, limit: int) -> tuple[dict[str, str], bool]:
-        with self.lock:
-            now = time.time()
-            window = int(now // self.window_seconds)
-            seen, used = self.used.get(key, (window, 0))
-            used = (used if seen == window else 0) + 1
-            self.used[key] = (window, used)
-            reset = (window + 1) * self.window_seconds
-            return self.headers(limit, max(limit - used, 0), reset), used <= limit
+        used, reset = self.add(key)
+        return self.headers(limit, max(limit - used, 0), reset), used <= limit
 
     def headers(self, limit: int, remaining: int, reset: float) -> dict[str, str]:
         return {
@@ -660,16 +659,7 @@ def build_router(state: SandboxState) -> APIRouter:
     # --- sandbox control (not part of Bluesky) ---------------------------------------------------
     @router.post("/_sandbox/rate_limit", include_in_schema=False)
     def set_rate_limit(policy: dict[str, int] = Body(...)) -> dict[str, int]:
-        with limits.lock:
-            for name in ("requests_per_window", "logins_per_window", "window_seconds"):
-                if name in policy:
-                    setattr(limits, name, int(policy[name]))
-            limits.used.clear()
-            return {
-                "requests_per_window": limits.requests_per_window,
-                "logins_per_window": limits.logins_per_window,
-                "window_seconds": limits.window_seconds,
-            }
+        return limits.configure(policy)
 
     @router.post("/_sandbox/expire_sessions", include_in_schema=False)
     def expire_sessions() -> dict[str, int]:

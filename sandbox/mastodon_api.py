@@ -33,7 +33,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse, Response
 from sandbox import story
 from sandbox.faults import MALFORMED_BODY, take_fault
 from sandbox.state import Account, Fault, Post, SandboxState
+from sandbox.windows import FixedWindows
 
 NETWORK = "mastodon"
 VERSION = "4.3.0"
@@ -63,24 +64,15 @@ _TOKEN = re.compile(r'"([^"]+)"|(\S+)')
 
 # --- rate limiting ------------------------------------------------------------------------------
 @dataclass
-class _RateWindows:
+class _RateWindows(FixedWindows):
     requests_per_window: int = REQUESTS_PER_WINDOW
     window_seconds: int = WINDOW_SECONDS
-    used: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (window no, used)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, key: str) -> tuple[dict[str, str], bool]:
         """Count one request; the X-RateLimit-* headers and whether it is within the limit."""
-        with self.lock:
-            now = time.time()
-            window = int(now // self.window_seconds)
-            seen_window, used = self.used.get(key, (window, 0))
-            used = (used if seen_window == window else 0) + 1
-            self.used[key] = (window, used)
-            reset = (window + 1) * self.window_seconds
-            return self._headers(max(self.requests_per_window - used, 0), reset), (
-                used <= self.requests_per_window
-            )
+        used, reset = self.add(key)
+        limit = self.requests_per_window
+        return self._headers(max(limit - used, 0), reset), used <= limit
 
     def _headers(self, remaining: int, reset_epoch: float) -> dict[str, str]:
         return {
@@ -665,15 +657,6 @@ def build_router(state: SandboxState) -> APIRouter:
     # --- sandbox control (not part of Mastodon) --------------------------------------------------
     @router.post("/_sandbox/rate_limit", include_in_schema=False)
     def set_rate_limit(policy: dict[str, int] = Body(...)) -> dict[str, int]:
-        with windows.lock:
-            windows.requests_per_window = int(
-                policy.get("requests_per_window", windows.requests_per_window)
-            )
-            windows.window_seconds = int(policy.get("window_seconds", windows.window_seconds))
-            windows.used.clear()
-            return {
-                "requests_per_window": windows.requests_per_window,
-                "window_seconds": windows.window_seconds,
-            }
+        return windows.configure(policy)
 
     return router

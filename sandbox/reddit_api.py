@@ -28,7 +28,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,6 +38,7 @@ from fastapi.responses import JSONResponse, Response
 
 from sandbox.faults import MALFORMED_BODY, take_fault
 from sandbox.state import Fault, Post, SandboxState
+from sandbox.windows import FixedWindows
 
 NETWORK = "reddit"
 REQUESTS_PER_WINDOW = 1000
@@ -66,45 +67,29 @@ class _Client:
 
 
 @dataclass
-class _RateWindows:
+class _RateWindows(FixedWindows):
     """Request counts per client id in clock-aligned windows, as Reddit counts them."""
 
     requests_per_window: int = REQUESTS_PER_WINDOW
     window_seconds: int = WINDOW_SECONDS
-    used: dict[str, tuple[int, int]] = field(default_factory=dict)  # client -> (window no, used)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, client_id: str) -> dict[str, str]:
         """Count one request and return the headers announcing what is left."""
-        with self.lock:
-            window, reset = self._window()
-            seen_window, used = self.used.get(client_id, (window, 0))
-            used = (used if seen_window == window else 0) + 1
-            self.used[client_id] = (window, used)
-            return self._headers(used, reset)
+        return self._headers(*self.add(client_id))
 
     def exhausted_headers(self, client_id: str) -> dict[str, str]:
-        with self.lock:
-            window, reset = self._window()
-            seen_window, used = self.used.get(client_id, (window, 0))
-            used = max(used if seen_window == window else 0, self.requests_per_window)
-            return self._headers(used, reset)
+        used, end = self.peek(client_id)
+        return self._headers(max(used, self.requests_per_window), end)
 
     def over_limit(self, headers: dict[str, str]) -> bool:
         return int(headers["x-ratelimit-used"]) > self.requests_per_window
 
-    def _window(self) -> tuple[int, int]:
-        now = time.time()
-        window = int(now // self.window_seconds)
-        reset = max(1, math.ceil((window + 1) * self.window_seconds - now))
-        return window, reset
-
-    def _headers(self, used: int, reset: int) -> dict[str, str]:
+    def _headers(self, used: int, end: float) -> dict[str, str]:
         remaining = max(self.requests_per_window - used, 0)
         return {
             "x-ratelimit-used": str(used),
             "x-ratelimit-remaining": f"{float(remaining):.1f}",
-            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-reset": str(max(1, math.ceil(end - time.time()))),  # seconds from now
         }
 
 
@@ -584,16 +569,7 @@ def build_router(state: SandboxState) -> APIRouter:
     # --- sandbox control (not part of Reddit) --------------------------------------------------
     @router.post("/_sandbox/rate_limit", include_in_schema=False)
     def set_rate_limit(policy: dict[str, int] = Body(...)) -> dict[str, int]:
-        with windows.lock:
-            windows.requests_per_window = int(
-                policy.get("requests_per_window", windows.requests_per_window)
-            )
-            windows.window_seconds = int(policy.get("window_seconds", windows.window_seconds))
-            windows.used.clear()
-            return {
-                "requests_per_window": windows.requests_per_window,
-                "window_seconds": windows.window_seconds,
-            }
+        return windows.configure(policy)
 
     return router
 
