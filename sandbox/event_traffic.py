@@ -14,16 +14,14 @@ desk should conclude (whose post, copied or not, the followers and engagement th
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.pacing import Pacer
 from sandbox.state import Post, SandboxState
-
-logger = logging.getLogger(__name__)
 
 # --- the event (the demo creates it from these) ------------------------------------------------
 
@@ -267,8 +265,9 @@ class EventTraffic:
         self.networks = networks
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._pacer = Pacer(
+            self.publish_trickle, name="sandbox-event-traffic", rng=self._rng, jitter=(0.5, 1.5)
+        )
 
     def setup(self) -> None:
         """Accounts for every person on the networks they use (safe to call again)."""
@@ -312,27 +311,10 @@ class EventTraffic:
         return self._record(post, scripted)
 
     def start(self, posts_per_minute: float) -> None:
-        if posts_per_minute <= 0:
-            raise ValueError("posts_per_minute must be positive")
-        self.stop()
-        self._stop = threading.Event()
-        stop, interval = self._stop, 60.0 / posts_per_minute
-
-        def run() -> None:
-            while not stop.wait(interval * self._rng.uniform(0.5, 1.5)):
-                try:
-                    self.publish_trickle()
-                except Exception:  # one bad post must not end the demo's traffic
-                    logger.exception("event traffic failed to publish")
-
-        self._worker = threading.Thread(target=run, name="sandbox-event-traffic", daemon=True)
-        self._worker.start()
+        self._pacer.start(posts_per_minute)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._worker is not None:
-            self._worker.join(timeout=5)
-            self._worker = None
+        self._pacer.stop()
 
     # ---------------------------------------------------------------------------------------
     def _publish(self, scripted: Scripted, at: datetime, earlier: dict[int, Post]) -> Post:
