@@ -12,7 +12,6 @@ listener should match it...), so tests and benchmarks know the expected answer.
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 import threading
@@ -22,9 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox import story
+from sandbox.pacing import Pacer
 from sandbox.state import Post, SandboxState
-
-logger = logging.getLogger(__name__)
 
 KINDS = (
     "complaint",
@@ -131,8 +129,9 @@ class Seeder:
         self._threads: list[_Thread] = []
         self._submissions: list[_Submission] = []
         self._ready = False
-        self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._pacer = Pacer(
+            self.publish_one, name="sandbox-seeder", rng=self._pacing, jitter=(0.4, 1.6)
+        )
 
     # setup ------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -206,32 +205,14 @@ class Seeder:
     # the live thread --------------------------------------------------------------------------
     def start(self, posts_per_minute: float) -> None:
         """Publish about `posts_per_minute` posts a minute, with jitter, until stop()."""
-        if posts_per_minute <= 0:
-            raise ValueError("posts_per_minute must be positive")
-        self.stop()
-        interval = 60.0 / posts_per_minute
-        self._stop = threading.Event()
-        stop = self._stop
-
-        def run() -> None:
-            while not stop.wait(interval * self._pacing.uniform(0.4, 1.6)):
-                try:
-                    self.publish_one()
-                except Exception:  # one bad post must not end the demo's traffic
-                    logger.exception("seeder failed to publish")
-
-        self._worker = threading.Thread(target=run, name="sandbox-seeder", daemon=True)
-        self._worker.start()
+        self._pacer.start(posts_per_minute)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._worker is not None:
-            self._worker.join(timeout=5)
-            self._worker = None
+        self._pacer.stop()
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
+        return self._pacer.running
 
     # choosing ---------------------------------------------------------------------------------
     def _open_threads(self, network: str) -> list[_Thread]:
