@@ -20,12 +20,20 @@ class EventSpecError(ValueError):
 
 _HASHTAG = re.compile(r"^#?[^\W_][\w]*$", re.UNICODE)
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LOOKS_LIKE_POST = re.compile(r"(?:^|\s)#\w|https?://|(?:^|\s)@\w", re.IGNORECASE)
 MAX_TALKING_POINT = 600
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _one_line(value: str | None) -> str | None:
+    # Names go into invitation e-mails' Subject and To headers, which cannot hold a line break.
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("must be one line of text (no line breaks or control characters)")
+    return value
 
 
 class SpeakerSpec(_Strict):
@@ -35,6 +43,8 @@ class SpeakerSpec(_Strict):
     employee: str | None = None  # the employee's email: an internal speaker
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     handles: dict[str, str] = Field(default_factory=dict)
+
+    _name_one_line = field_validator("name")(_one_line)
 
     @field_validator("employee", "email")
     @classmethod
@@ -75,6 +85,8 @@ class EventSpec(_Strict):
     speakers: list[SpeakerSpec] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)  # audience: whole teams...
     employees: list[str] = Field(default_factory=list)  # ...and single employees, by email
+
+    _name_one_line = field_validator("name")(_one_line)
 
     @field_validator("starts_at", "ends_at", mode="before")
     @classmethod

@@ -117,6 +117,7 @@ def test_an_event_spec_takes_dates_hashtags_links_and_points() -> None:
         ({"links": ["northwind.example"]}, "links: 'northwind.example' is not an http(s) link"),
         ({"hashtags": [], "links": []}, "at least one hashtag or link"),
         ({"starts_at": "next tuesday"}, "starts_at"),
+        ({"name": "Summit\nBcc: all@northwind.example"}, "name: must be one line"),
     ],
 )
 def test_a_bad_event_spec_says_what_and_where(changes, message) -> None:
