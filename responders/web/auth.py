@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from responders.users import service as users
@@ -133,6 +134,27 @@ def require_role(role: str) -> Callable[[Request], Awaitable[CurrentUser]]:
     dependency.required_role = role  # type: ignore[attr-defined]  (read by the route matrix)
     dependency.__name__ = f"require_{role}"
     return dependency
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies only over HTTPS: when configured so (behind a proxy) or when this request is."""
+    return web_state(request).secure_cookies or request.url.scheme == "https"
+
+
+def set_session_cookie(
+    response: Response, request: Request, started: users.StartedSession, now: datetime
+) -> None:
+    """The login's cookie: script cannot read it; SameSite=Lax so that a link from a notification
+    e-mail opens the desk logged in (writes still need the CSRF token)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.cookie_value,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        max_age=int((started.expires_at - now).total_seconds()),
+        path="/",
+    )
 
 
 async def public(request: Request) -> CurrentUser | None:

@@ -213,6 +213,8 @@ def test_password_change_logs_out_other_sessions(client_for, web_users, session_
         },
     )
     assert response.status_code == 303
+    cookie = response.headers["set-cookie"]  # the same flags as at login
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert first.get("/desk").status_code == 200  # this browser got a fresh session
     assert second.get("/desk").status_code == 303  # the other one is logged out
     with session_factory() as session:

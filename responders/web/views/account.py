@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from responders.users import passwords
 from responders.users import service as users
 from responders.users.models import User
-from responders.web.auth import SESSION_COOKIE, CurrentUser, require_role
+from responders.web.auth import CurrentUser, require_role, set_session_cookie
 from responders.web.db import db_session
 from responders.web.state import web_state
 from responders.web.templating import render
@@ -98,13 +98,5 @@ def change_password(
     started = users.start_session(session, user=row, now=now)
     session.commit()
     response = RedirectResponse("/account?done=password", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        started.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=web_state(request).secure_cookies or request.url.scheme == "https",
-        max_age=int((started.expires_at - now).total_seconds()),
-        path="/",
-    )
+    set_session_cookie(response, request, started, now)
     return response

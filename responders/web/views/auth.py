@@ -16,16 +16,14 @@ from responders.web.auth import (
     CurrentUser,
     public,
     require_role,
+    secure_cookies,
+    set_session_cookie,
 )
 from responders.web.db import db_session
 from responders.web.state import web_state
 from responders.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _secure(request: Request) -> bool:
-    return web_state(request).secure_cookies or request.url.scheme == "https"
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,7 +60,7 @@ def _login_page(
         token,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
         path="/login",
     )
     return response
@@ -128,15 +126,7 @@ def login(
     started = users.start_session(session, user=user, now=now)
     session.commit()
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        started.cookie_value,
-        httponly=True,
-        samesite="lax",  # a link from a notification e-mail opens the desk logged in
-        secure=_secure(request),
-        max_age=int((started.expires_at - now).total_seconds()),
-        path="/",
-    )
+    set_session_cookie(response, request, started, now)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
