@@ -71,6 +71,14 @@ def test_reply_through_the_api(desk, client_for, token_for, web_users):
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     reopened = api.post(f"/api/mentions/{mention_id}/reopen", headers=headers)
     assert reopened.status_code == 200 and reopened.json()["status"] in ("assigned", "routed")
+    manager_id = web_users["manager"].employee_id
+    transferred = api.post(
+        f"/api/mentions/{mention_id}/transfer", headers=headers, json={"to_employee_id": manager_id}
+    )
+    assert transferred.status_code == 200 and transferred.json()["status"] == "assigned"
+    assert api.get(f"/api/mentions/{mention_id}", headers=headers).json()["assignee_id"] == (
+        manager_id
+    )
     assert api.post("/api/mentions/999999/claim", headers=headers).status_code == 404
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -212,10 +213,13 @@ def mention_detail(mention_id: int, _user: Agent, session: Db) -> MentionOut:
     )
 
 
-def _inbox_action(session: Session, mention_id: int, action) -> Done:
+def _inbox_action(
+    request: Request, session: Session, mention_id: int, action: Callable[[datetime], object]
+) -> Done:
+    """Run one inbox action at the request's time; an InboxError is a 409 saying why."""
     mention = _mention(session, mention_id)
     try:
-        action()
+        action(web_state(request).now())
     except inbox.InboxError as exc:
         session.rollback()
         raise HTTPException(409, str(exc)) from None
@@ -226,11 +230,11 @@ def _inbox_action(session: Session, mention_id: int, action) -> Done:
 @router.post("/mentions/{mention_id}/claim", response_model=Done)
 def api_claim(request: Request, mention_id: int, user: Agent, session: Db) -> Done:
     employee_id = _employee_id(user)
-    now = web_state(request).now()
     return _inbox_action(
+        request,
         session,
         mention_id,
-        lambda: inbox.claim(session, mention_id=mention_id, employee_id=employee_id, now=now),
+        lambda now: inbox.claim(session, mention_id=mention_id, employee_id=employee_id, now=now),
     )
 
 
@@ -238,11 +242,11 @@ def api_claim(request: Request, mention_id: int, user: Agent, session: Db) -> Do
 def api_transfer(
     request: Request, mention_id: int, body: TransferIn, user: Agent, session: Db
 ) -> Done:
-    now = web_state(request).now()
     return _inbox_action(
+        request,
         session,
         mention_id,
-        lambda: inbox.transfer(
+        lambda now: inbox.transfer(
             session,
             mention_id=mention_id,
             to_employee_id=body.to_employee_id,
@@ -254,21 +258,23 @@ def api_transfer(
 
 @router.post("/mentions/{mention_id}/resolve", response_model=Done)
 def api_resolve(request: Request, mention_id: int, user: Agent, session: Db) -> Done:
-    now = web_state(request).now()
     return _inbox_action(
+        request,
         session,
         mention_id,
-        lambda: inbox.resolve(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
+        lambda now: inbox.resolve(
+            session, mention_id=mention_id, now=now, actor_id=user.employee_id
+        ),
     )
 
 
 @router.post("/mentions/{mention_id}/reopen", response_model=Done)
 def api_reopen(request: Request, mention_id: int, user: Agent, session: Db) -> Done:
-    now = web_state(request).now()
     return _inbox_action(
+        request,
         session,
         mention_id,
-        lambda: reopen(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
+        lambda now: reopen(session, mention_id=mention_id, now=now, actor_id=user.employee_id),
     )
 
 
