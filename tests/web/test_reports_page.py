@@ -176,6 +176,21 @@ def test_bad_dates_say_what_is_wrong(story, client_for) -> None:
     assert api.status_code == 400 and "until: 'yesterday' is not a date" in api.json()["detail"]
 
 
+def test_a_csv_file_name_uses_the_dates_as_read_not_as_typed(story, client_for) -> None:
+    """Spaces and a line break around a date are forgiven, and must not reach the header (a
+    server refuses a header with a line break: the download would fail)."""
+    client = client_for("manager")
+    response = client.get(
+        "/reports/csv/by_day.csv", params={"since": " 2026-06-01\r\n", "until": "20260602"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="mentiondesk-by_day-2026-06-01-2026-06-02.csv"'
+    )
+    page = client.get("/reports", params={"since": "2026-06-01 ", "until": "2026-06-02"}).text
+    assert 'name="since" value="2026-06-01"' in page
+
+
 def test_charts_are_svg_images(story, client_for) -> None:
     client = client_for("manager")
     for name in CHARTS:

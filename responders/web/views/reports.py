@@ -86,7 +86,7 @@ class _Choice:
     """What the page, its charts and its CSVs were asked for."""
 
     period: Period
-    since: str  # the days as given (filled in with the default range), for links and names
+    since: str  # YYYY-MM-DD or "" (filled in with the default range), for links and names
     until: str
     clock: str
 
@@ -106,7 +106,11 @@ def _choice(
         period = parse_period(since, until)
     except PeriodError as exc:
         raise HTTPException(status_code=400, detail=f"date range: {exc}") from None
-    return _Choice(period, since or "", until or "", clock)
+    # The days as read, not as typed: they go into links, the form and a file name header.
+    first, last = period.first_day, period.last_day
+    return _Choice(
+        period, first.isoformat() if first else "", last.isoformat() if last else "", clock
+    )
 
 
 Choice = Annotated[_Choice, Depends(_choice)]
