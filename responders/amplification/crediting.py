@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -56,17 +57,21 @@ class Voice:
 
 
 def handle_key(network: str, handle: str) -> str:
-    """How handles are compared: case-insensitive, without @ or u/; Mastodon by local part too."""
+    """How handles are compared: case-insensitive, without a leading @ or u/."""
     bare = handle.strip().lstrip("@").lower()
     if network == "reddit":
         bare = bare.removeprefix("u/")
     return f"{network}:{bare}"
 
 
-def _keys(network: str, handle: str) -> list[str]:
+def _keys(network: str, handle: str, post_url: str | None) -> list[str]:
     keys = [handle_key(network, handle)]
-    if network == "mastodon" and "@" in handle.lstrip("@"):
-        keys.append(handle_key(network, handle.lstrip("@").split("@", 1)[0]))
+    # Mastodon: a bare acct is local to the instance the post was read from, so it is also
+    # user@that-instance. A remote acct (user@host) is never cut to its local part: anyone can
+    # register an employee's username on another instance.
+    home = urlsplit(post_url).hostname if post_url else None
+    if network == "mastodon" and "@" not in handle.lstrip("@") and home:
+        keys.append(handle_key(network, f"{handle.lstrip('@')}@{home}"))
     return keys
 
 
@@ -85,8 +90,10 @@ def known_voices(session: Session, event: AmplificationEvent) -> dict[str, Voice
     return voices
 
 
-def voice_of(voices: dict[str, Voice], network: str, handle: str) -> Voice | None:
-    for key in _keys(network, handle):
+def voice_of(
+    voices: dict[str, Voice], network: str, handle: str, post_url: str | None = None
+) -> Voice | None:
+    for key in _keys(network, handle, post_url):
         if key in voices:
             return voices[key]
     return None
@@ -198,7 +205,7 @@ def _record_page(
     credited: list[tuple[EventPost, Mention]] = []
     for mention in matching:
         author = authors[mention.author_id]
-        voice = voice_of(voices, mention.network, author.handle) or Voice(KIND_EARNED)
+        voice = voice_of(voices, mention.network, author.handle, mention.url) or Voice(KIND_EARNED)
         post = EventPost(
             mention_id=mention.id,
             event_id=event.id,
