@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from benchdb import reset_postgres_schema  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from listener.sources.base import FetchResult, RawAuthor, RawMention  # noqa: E402
 from listener.store import migrate  # noqa: E402
@@ -52,13 +53,7 @@ def sqlite_database() -> Iterator[str]:
 
 @contextmanager
 def postgres_database(url: str) -> Iterator[str]:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    reset_postgres_schema(url)
     migrate.upgrade(url)
     yield url
 

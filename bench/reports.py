@@ -19,7 +19,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchdb import fresh_database  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from listener.classifying.models import Verdict  # noqa: E402
@@ -49,17 +49,6 @@ NETWORKS = ("x", "reddit", "mastodon", "bluesky")
 TOPICS = ("lost_luggage", "delays", "refunds", "staff", None)
 SENTIMENTS = ("negative", "neutral", "positive")
 CHUNK = 5000
-
-
-def _fresh_database(url: str | None) -> str:
-    if url is None:
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def _insert(session, table, rows: list[dict]) -> None:
@@ -213,7 +202,7 @@ def _timed(action: Callable[[], object], repeat: int) -> float:
 
 
 def run(url: str | None, events: int, backlog: int, repeat: int) -> list[str]:
-    db = _fresh_database(url)
+    db = fresh_database(url)
     migrate.upgrade(db)
     engine = make_engine(db)
     factory = make_session_factory(engine)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from benchdb import fresh_database  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from config.settings import parse_config  # noqa: E402
 from listener.classifying.models import Verdict  # noqa: E402
@@ -66,17 +66,6 @@ priority = "high"
 [routing.default]
 team = "social"
 """
-
-
-def _fresh_database(url: str | None) -> str:
-    if url is None:
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def _insert_burst(session_factory, n: int, first: int = 0) -> datetime:
@@ -123,7 +112,7 @@ def _insert_burst(session_factory, n: int, first: int = 0) -> datetime:
 
 
 def _prepare(url: str | None):
-    db = _fresh_database(url)
+    db = fresh_database(url)
     migrate.upgrade(db)
     engine = make_engine(db)
     factory = make_session_factory(engine)
