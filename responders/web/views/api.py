@@ -17,7 +17,7 @@ from listener.stats import source_status
 from listener.store.models import Mention
 from responders.employees.models import Employee
 from responders.inbox import service as inbox
-from responders.inbox.queues import my_queue, team_queue
+from responders.inbox.queues import QueueItem, my_queue, team_queue
 from responders.inbox.reopening import reopen
 from responders.replies.models import OutboxReply
 from responders.replies.service import ReplyInvalid, list_outbox, queue_reply, reply_url
@@ -41,30 +41,10 @@ class Me(BaseModel):
     name: str
 
 
-class QueueEntry(BaseModel):
-    mention_id: int
-    status: str
-    network: str
-    brand: str
-    author_handle: str
-    author_name: str | None
-    followers: int | None
-    text: str
-    url: str
-    team: str | None
-    assignee_id: int | None
-    assignee: str | None
-    priority: str
-    due_at: datetime
-    posted_at: datetime
-    complaint: bool | None
-    sentiment: str | None
-    topic: str | None
-
-
 class Queues(BaseModel):
-    mine: list[QueueEntry]
-    team: list[QueueEntry]
+    # The inbox's own QueueItem dataclass is the schema: one definition of a queue row.
+    mine: list[QueueItem]
+    team: list[QueueItem]
 
 
 class OutboxEntry(BaseModel):
@@ -171,10 +151,7 @@ def queue(user: Agent, session: Db) -> Queues:
     employee = session.get(Employee, user.employee_id) if user.employee_id else None
     mine = my_queue(session, employee_id=employee.id) if employee else []
     team = team_queue(session, employee_id=employee.id if employee else None)
-    return Queues(
-        mine=[QueueEntry(**i.__dict__) for i in mine],
-        team=[QueueEntry(**i.__dict__) for i in team],
-    )
+    return Queues(mine=mine, team=team)
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut)
