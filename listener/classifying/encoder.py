@@ -15,8 +15,9 @@ import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
+from config.classifier import DEFAULT_ENCODER
 from listener.classifying.errors import EncoderUnavailable
-from listener.classifying.locations import DEFAULT_ENCODER, DEFAULT_ENCODER_SHORT_NAME
+from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
 
 logger = logging.getLogger(__name__)
 

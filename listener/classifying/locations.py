@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.classifier import DEFAULT_ENCODER  # noqa: F401  (re-exported)
-
 DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
 
 WEIGHTS_FILE = "heads.safetensors"

@@ -15,8 +15,6 @@ from config.classifier import DEFAULT_TOPIC_THRESHOLD, Topic, check_unique_topic
 if TYPE_CHECKING:
     import torch
 
-DEFAULT_THRESHOLD = DEFAULT_TOPIC_THRESHOLD
-
 
 def parse_topics(raw: Sequence[dict]) -> list[Topic]:
     topics = [Topic.model_validate(item) for item in raw]
@@ -34,7 +32,7 @@ def _normalise(vectors: torch.Tensor) -> torch.Tensor:
 
 
 class TopicMatcher:
-    def __init__(self, topics: Sequence[Topic], threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, topics: Sequence[Topic], threshold: float = DEFAULT_TOPIC_THRESHOLD) -> None:
         self.topics = list(topics)
         self.threshold = threshold
         self._centroids: torch.Tensor | None = None
