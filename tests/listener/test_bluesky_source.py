@@ -22,6 +22,7 @@ from listener.sources.errors import (
 from listener.store.ingest import load_cursors
 from listener.store.models import Mention, RejectedPayload
 from sandbox.server import SandboxServer
+from tests.listener.source_faults import request_timeout_for
 
 BRANDS = [
     Brand(
@@ -212,11 +213,8 @@ def test_polling_stops_before_the_window_is_spent(pds, make_source):
 def test_network_failures_are_translated(pds, make_source, fault, error):
     publish(pds, f"@{BRAND} hi")
     pds.state.add_fault(network="bluesky", path_contains="listNotifications", **fault)
-    # Only the slow case needs a short timeout; elsewhere a loaded machine must not turn the
-    # fault under test into a timeout (Bluesky's login is one more request).
-    timeout = 0.3 if fault["kind"] == "slow" else 10
     with pytest.raises(error):
-        make_source(request_timeout_seconds=timeout).fetch({})
+        make_source(request_timeout_seconds=request_timeout_for(fault)).fetch({})
 
 
 def test_refused_password_is_auth_failed(pds, make_source, monkeypatch):

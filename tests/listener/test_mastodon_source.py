@@ -24,6 +24,7 @@ from listener.sources.errors import (
 from listener.store.ingest import load_cursors
 from listener.store.models import Mention, RejectedPayload
 from sandbox.server import SandboxServer
+from tests.listener.source_faults import request_timeout_for
 
 BRANDS = [
     Brand(
@@ -196,11 +197,8 @@ def test_polling_stops_before_the_window_is_spent(instance, make_source):
 def test_network_failures_are_translated(instance, make_source, fault, error):
     publish(instance, "@northwindair hi")
     instance.state.add_fault(network="mastodon", path_contains="notifications", **fault)
-    # Only the slow case needs a short timeout; elsewhere a loaded machine must not turn the
-    # fault under test into a timeout (Bluesky's login is one more request).
-    timeout = 0.3 if fault["kind"] == "slow" else 10
     with pytest.raises(error):
-        make_source(request_timeout_seconds=timeout).fetch({})
+        make_source(request_timeout_seconds=request_timeout_for(fault)).fetch({})
 
 
 def test_refused_token_is_auth_failed(instance, make_source, monkeypatch):

@@ -11,6 +11,7 @@ from config.settings import Brand, SourceConfig
 from listener.sources.errors import AuthFailed, BadPayload, RateLimited, SourceUnavailable
 from listener.sources.x import ReplyRejected, XSource, build, build_query
 from sandbox.server import SandboxServer
+from tests.listener.source_faults import request_timeout_for
 
 BRANDS = [
     Brand(
@@ -173,11 +174,8 @@ def test_rate_limit_becomes_rate_limited_with_retry_at(x_sandbox, make_source):
 def test_network_failures_are_translated(x_sandbox, make_source, fault, error):
     publish(x_sandbox, "Northwind Air")
     x_sandbox.state.add_fault(network="x", path_contains="search", **fault)
-    # Only the slow case needs a short timeout; elsewhere a loaded machine must not turn the
-    # fault under test into a timeout (Bluesky's login is one more request).
-    timeout = 0.3 if fault["kind"] == "slow" else 10
     with pytest.raises(error):
-        make_source(request_timeout_seconds=timeout).fetch({})
+        make_source(request_timeout_seconds=request_timeout_for(fault)).fetch({})
 
 
 def test_refused_token_is_auth_failed(x_sandbox, make_source, monkeypatch):
