@@ -147,8 +147,9 @@ class HeadsClassifier(_ScreeningClassifier):
         batch_size: int = 64,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
-        self.encoder = encoder
         self.heads = Heads.load(heads_dir)
+        adapter = self.heads.metadata.encoder_adapter
+        self.encoder = encoder.with_adapter(heads_dir / adapter) if adapter else encoder
         if self.heads.metadata.encoder != encoder.name:
             raise HeadsUnavailable(
                 f"heads in {heads_dir} were trained on encoder {self.heads.metadata.encoder!r}, "
@@ -156,7 +157,8 @@ class HeadsClassifier(_ScreeningClassifier):
             )
         self.complaint_threshold = self.heads.metadata.complaint_threshold
         self.batch_size = batch_size
-        self.version = f"{short_name(encoder.name)}+heads-{Heads.fingerprint(heads_dir)}"
+        tuned = "+lora" if adapter else ""
+        self.version = f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}"
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         pooled = self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -59,6 +62,28 @@ def load_pretrained(location: str, loader, *, allow_download: bool):
         raise EncoderUnavailable(f"cannot load model {location!r}: {exc}") from exc
 
 
+@contextmanager
+def quiet_peft() -> Iterator[None]:
+    """peft calls a transformers property that warns of its own deprecation; not ours to fix."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+        )
+        yield
+
+
+def merge_adapter(model: PreTrainedModel, adapter: Path) -> PreTrainedModel:
+    """Fold a LoRA adapter (peft's format) into the weights: no extra cost per verdict."""
+    from peft import PeftModel
+
+    logger.info("merging encoder adapter %s", adapter)
+    try:
+        with quiet_peft():
+            return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise EncoderUnavailable(f"cannot apply the encoder adapter in {adapter}: {exc}") from exc
+
+
 class Encoder:
     """Mean-pooled hidden states of every layer: shape [texts, layers + 1, hidden]."""
 
@@ -69,8 +94,10 @@ class Encoder:
         allow_download: bool = False,
         max_tokens: int = MAX_TOKENS,
         quantize: bool = False,
+        adapter: Path | None = None,
     ) -> None:
         self.name = name or DEFAULT_ENCODER
+        self.adapter = adapter
         self.location = resolve_encoder_location(name)
         self.allow_download = allow_download
         self.max_tokens = max_tokens
@@ -79,16 +106,31 @@ class Encoder:
         self._tokenizer: PreTrainedTokenizerBase | None = None
         self._model: PreTrainedModel | None = None
 
+    def with_adapter(self, adapter: Path) -> Encoder:
+        """The same encoder with a LoRA adapter merged in when it loads (nothing loads now)."""
+        return Encoder(
+            self.name,
+            allow_download=self.allow_download,
+            max_tokens=self.max_tokens,
+            quantize=self.quantize,
+            adapter=adapter,
+        )
+
+    def fresh_model(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+        """A new, unshared copy of the base model and its tokenizer, e.g. to fine-tune."""
+        tokenizer = load_pretrained(
+            self.location, AutoTokenizer, allow_download=self.allow_download
+        )
+        model = load_pretrained(self.location, AutoModel, allow_download=self.allow_download)
+        return tokenizer, model
+
     def _load(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
         with self._lock:
             if self._model is None or self._tokenizer is None:
                 logger.info("loading encoder %s", self.location)
-                tokenizer = load_pretrained(
-                    self.location, AutoTokenizer, allow_download=self.allow_download
-                )
-                model = load_pretrained(
-                    self.location, AutoModel, allow_download=self.allow_download
-                )
+                tokenizer, model = self.fresh_model()
+                if self.adapter is not None:
+                    model = merge_adapter(model, self.adapter)
                 model.eval()
                 if self.quantize:
                     model = torch.ao.quantization.quantize_dynamic(

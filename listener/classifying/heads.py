@@ -19,7 +19,7 @@ from torch import nn
 
 from listener.classifying.errors import HeadsUnavailable
 from listener.classifying.labels import SENTIMENTS
-from listener.classifying.locations import METADATA_FILE, WEIGHTS_FILE
+from listener.classifying.locations import ADAPTER_SUBDIR, METADATA_FILE, WEIGHTS_FILE
 
 
 @dataclass
@@ -37,6 +37,8 @@ class HeadsMetadata:
     features: FeatureSpec
     sentiment_labels: list[str] = field(default_factory=lambda: list(SENTIMENTS))
     head_hidden: int = 0
+    # Subfolder holding a LoRA adapter that the encoder must load with these heads ("" for none).
+    encoder_adapter: str = ""
     complaint_threshold: float = 0.5
     trained_at: str = ""
     figures: dict[str, float] = field(default_factory=dict)
@@ -130,6 +132,10 @@ class Heads:
     def fingerprint(folder: Path) -> str:
         digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
         digest.update((folder / METADATA_FILE).read_bytes())
+        adapter = folder / ADAPTER_SUBDIR
+        if adapter.is_dir():  # a tuned encoder judges differently, so it is part of the version
+            for path in sorted(adapter.iterdir()):
+                digest.update(path.name.encode() + path.read_bytes())
         return digest.hexdigest()[:10]
 
     def select_features(self, pooled: torch.Tensor, lexicon: torch.Tensor | None) -> torch.Tensor:

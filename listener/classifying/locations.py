@@ -8,6 +8,17 @@ DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
 
 WEIGHTS_FILE = "heads.safetensors"
 METADATA_FILE = "heads.json"
+# A fine-tuned model's LoRA adapter for the encoder, inside its heads folder (peft's format).
+ADAPTER_SUBDIR = "adapter"
 BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
 # Where `mentiondesk train` writes heads, under the data folder; newer than the bundled ones.
 TRAINED_HEADS_SUBDIR = "heads"
+
+
+def clear_heads_folder(folder: Path) -> None:
+    """Remove a previous model's files, so a heads-only model never inherits an old adapter."""
+    import shutil
+
+    for name in (WEIGHTS_FILE, METADATA_FILE):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / ADAPTER_SUBDIR, ignore_errors=True)

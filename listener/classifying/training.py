@@ -115,22 +115,22 @@ def encode_all(
     return store
 
 
-def _split(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
     order = list(range(n))
     random.Random(seed).shuffle(order)
     cut = int(n * fraction)
     return order[cut:], order[:cut]
 
 
-def _weights(sets: list[LabelledSet]) -> list[float]:
+def set_weights(sets: list[LabelledSet]) -> list[float]:
     largest = max(len(s.texts) for s in sets)
     return [min(SET_WEIGHT_CAP, largest / len(s.texts)) for s in sets]
 
 
 def _fit(task, sets, parts, features_of, heads_meta, options, say) -> torch.nn.Module:
-    labels = list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
+    labels = task_labels(task)
     xs, ys, ws = [], [], []
-    for labelled, weight, indices in zip(sets, _weights(sets), parts, strict=True):
+    for labelled, weight, indices in zip(sets, set_weights(sets), parts, strict=True):
         xs.append(features_of([labelled.texts[i] for i in indices]))
         ys.extend(labels.index(labelled.labels[i]) for i in indices)
         ws.extend([weight] * len(indices))
@@ -158,6 +158,30 @@ def _predict_labels(task: str, head, features: torch.Tensor, threshold: float) -
     if task == "sentiment":
         return [SENTIMENTS[int(i)] for i in probabilities.argmax(dim=1)]
     return [COMPLAINT_LABELS[int(p >= threshold)] for p in probabilities]
+
+
+def task_labels(task: str) -> list[str]:
+    return list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
+
+
+def record_figures(
+    key: str,
+    ours: metrics.Report,
+    vader: metrics.Report,
+    figures: dict[str, float],
+    reports: dict[str, metrics.Report],
+    say: Say,
+) -> None:
+    """Keep one held-out set's report beside VADER's on the same rows, and say both."""
+    reports[key], reports[f"vader:{key}"] = ours, vader
+    for name, report in ((key, ours), (f"vader:{key}", vader)):
+        figures[f"{name}/macro_f1"] = round(report.macro_f1 * 100, 2)
+        figures[f"{name}/macro_recall"] = round(report.macro_recall * 100, 2)
+    say(
+        f"  held out {key.split('/', 1)[1]}: macro-F1 {ours.macro_f1 * 100:.1f} "
+        f"(VADER {vader.macro_f1 * 100:.1f}), macro-recall "
+        f"{ours.macro_recall * 100:.1f} (VADER {vader.macro_recall * 100:.1f})"
+    )
 
 
 def vader_labels(task: str, texts: list[str]) -> list[str]:
@@ -202,9 +226,11 @@ def train_heads(
     final_heads = Heads.new(meta, dropout=options.dropout)
     for task in ("sentiment", "complaint"):
         task_sets = [s for s in sets if s.task == task]
-        labels = list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
+        labels = task_labels(task)
         if options.dev_fraction > 0:
-            splits = [_split(len(s.texts), options.dev_fraction, options.seed) for s in task_sets]
+            splits = [
+                split_indices(len(s.texts), options.dev_fraction, options.seed) for s in task_sets
+            ]
             say(f"{task}: fitting on {100 - options.dev_fraction * 100:.0f}%, measuring the rest")
             head = _fit(task, task_sets, [tr for tr, _ in splits], features_of, meta, options, say)
             for labelled, (_, dev) in zip(task_sets, splits, strict=True):
@@ -216,16 +242,7 @@ def train_heads(
                     truth, _predict_labels(task, head, features_of(texts), 0.5), labels
                 )
                 vader = metrics.report(truth, vader_labels(task, texts), labels)
-                key = f"{task}/{labelled.name}"
-                reports[key], reports[f"vader:{key}"] = ours, vader
-                for name, report in ((key, ours), (f"vader:{key}", vader)):
-                    figures[f"{name}/macro_f1"] = round(report.macro_f1 * 100, 2)
-                    figures[f"{name}/macro_recall"] = round(report.macro_recall * 100, 2)
-                say(
-                    f"  held out {labelled.name}: macro-F1 {ours.macro_f1 * 100:.1f} "
-                    f"(VADER {vader.macro_f1 * 100:.1f}), macro-recall "
-                    f"{ours.macro_recall * 100:.1f} (VADER {vader.macro_recall * 100:.1f})"
-                )
+                record_figures(f"{task}/{labelled.name}", ours, vader, figures, reports, say)
         say(f"{task}: fitting the final head on all {sum(len(s.texts) for s in task_sets)} rows")
         everything = [list(range(len(s.texts))) for s in task_sets]
         head = _fit(task, task_sets, everything, features_of, meta, options, say)

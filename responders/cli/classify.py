@@ -14,7 +14,7 @@ import typer
 from listener.classifying.datasets import InputError, read_labelled, read_posts
 from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import TASKS
-from listener.classifying.locations import TRAINED_HEADS_SUBDIR
+from listener.classifying.locations import TRAINED_HEADS_SUBDIR, clear_heads_folder
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.store.db import session_scope
 from responders.cli import app
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Inputs at least this long get a progress bar on stderr.
 PROGRESS_FROM_ROWS = 200
 DEFAULT_TRAINING_DATA = Path("../shared/data")
+FINE_TUNE, HEADS_ONLY = "fine-tune", "heads"
+TRAIN_METHODS = (FINE_TUNE, HEADS_ONLY)
 
 
 def _classifier_config(ctx: Context) -> ClassifierConfig:
@@ -111,13 +113,23 @@ def train(
     dev_fraction: float = typer.Option(
         0.15, "--dev-fraction", min=0.0, max=0.5, help="Held out to measure; 0 skips it."
     ),
+    method: str = typer.Option(
+        FINE_TUNE,
+        "--method",
+        help=f"{FINE_TUNE}: tune the encoder (LoRA) together with the heads: better verdicts, "
+        f"tens of minutes on a CPU; {HEADS_ONLY}: heads over the frozen encoder, a few minutes.",
+    ),
+    epochs: int = typer.Option(3, "--epochs", min=1, max=50, help=f"Passes for {FINE_TUNE}."),
     cache: Path | None = typer.Option(
-        None, "--cache", help="Embedding cache file (default: <data dir>/embedding-cache.pt)."
+        None,
+        "--cache",
+        help=f"Embedding cache for {HEADS_ONLY} (default: <data dir>/embedding-cache.pt).",
     ),
     config: Path = ConfigOption,
 ) -> None:
-    """Train the sentiment and complaint heads; progress and held-out figures on stderr."""
+    """Train the sentiment and complaint model; progress and held-out figures on stderr."""
     from listener.classifying.encoder import Encoder
+    from listener.classifying.finetuning import FineTuneOptions, fine_tune
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
         LabelledSet,
@@ -126,6 +138,8 @@ def train(
         train_heads,
     )
 
+    if method not in TRAIN_METHODS:
+        raise fail(f"--method must be one of {', '.join(TRAIN_METHODS)}, not {method!r}")
     ctx = _make_context(config)
     settings = _classifier_config(ctx)
     if settings.sequence_classification_model:
@@ -148,17 +162,22 @@ def train(
     data_dir = ctx.settings.data_dir
     output = output or data_dir / TRAINED_HEADS_SUBDIR
     encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
+
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
+
     try:
-        result = train_heads(
-            encoder,
-            sets,
-            options=TrainOptions(dev_fraction=dev_fraction),
-            cache=cache or data_dir / "embedding-cache.pt",
-            say=lambda message: typer.echo(message, err=True),
-        )
+        if method == FINE_TUNE:
+            options = FineTuneOptions(epochs=epochs, dev_fraction=dev_fraction)
+            trained, _ = fine_tune(encoder, sets, options=options, say=say)
+        else:
+            cache = cache or data_dir / "embedding-cache.pt"
+            options = TrainOptions(dev_fraction=dev_fraction)
+            trained = train_heads(encoder, sets, options=options, cache=cache, say=say).heads
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
-    result.heads.save(output)
+    clear_heads_folder(output)
+    trained.save(output)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
     typer.echo(f"heads written to {output} (model {version})")
 

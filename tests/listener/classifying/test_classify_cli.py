@@ -143,8 +143,18 @@ def test_evaluate_refuses_an_unknown_task_or_label_column(
     assert bad_column.exit_code == 2 and "no column 'mood'" in bad_column.stderr
 
 
+@pytest.mark.parametrize(
+    ("method", "progress", "adapter"),
+    [("fine-tune", "epoch 3/3 done", True), ("heads", "epoch 20/20", False)],
+)
 def test_train_with_corrections_makes_a_new_version_that_classify_uses(
-    runner: CliRunner, tmp_path: Path, session: Session, database_url: str
+    runner: CliRunner,
+    tmp_path: Path,
+    session: Session,
+    database_url: str,
+    method: str,
+    progress: str,
+    adapter: bool,
 ) -> None:
     (mention,) = _store_one(session, "@northwindair the gate agent was brilliant")
     record_correction(session, mention, "sentiment", "positive", "ana@desk")
@@ -169,6 +179,8 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
             "--include-corrections",
             "--dev-fraction",
             "0.25",
+            "--method",
+            method,
             "--config",
             str(config),
         ],
@@ -176,9 +188,11 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     assert result.exit_code == 0, result.output
     assert "corrections: 1 sentiment, 1 complaint" in result.stderr
     assert "held out sentiment: macro-F1" in result.stderr
-    assert "epoch 20/20" in result.stderr
+    assert progress in result.stderr
     version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
     assert (tmp_path / "data" / "heads" / "heads.safetensors").is_file()
+    assert (tmp_path / "data" / "heads" / "adapter").is_dir() == adapter
+    assert ("+lora+" in version) == adapter
 
     posts = tmp_path / "posts.txt"
     posts.write_text(HAPPY + "\n")
@@ -190,6 +204,11 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
 def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "training data folder not found" in result.stderr
+
+
+def test_train_refuses_an_unknown_method(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--method", "magic"])
+    assert result.exit_code == 2 and "--method must be one of fine-tune, heads" in result.stderr
 
 
 def _bundled_version() -> str:

@@ -1,0 +1,267 @@
+"""Fine-tuning: LoRA adapters on the encoder, trained jointly with linear sentiment and complaint
+heads.
+
+Heads over a frozen encoder (training.py) stop short of the quality goals; tuning the encoder pays
+(figures in heads/MODEL_CARD.md). LoRA keeps what changes small: the adapter (a few MB) is saved
+beside the heads and merged into the encoder's weights when it loads, so a verdict costs the same.
+Both tasks share one adapter; each batch holds one task's rows and trains that task's head.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from listener.classifying import lexicon, metrics
+from listener.classifying.encoder import Encoder, quiet_peft
+from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
+from listener.classifying.locations import ADAPTER_SUBDIR
+from listener.classifying.training import (
+    LabelledSet,
+    Say,
+    TrainingResult,
+    record_figures,
+    set_weights,
+    split_indices,
+    task_labels,
+    vader_labels,
+)
+
+logger = logging.getLogger(__name__)
+
+# The attention and feed-forward projections of a BERT-style layer (peft matches name suffixes;
+# plain "dense" would also catch the pooler, which mean pooling never uses).
+LORA_TARGETS = [
+    "query",
+    "key",
+    "value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+]
+
+
+@dataclass
+class FineTuneOptions:
+    epochs: int = 3
+    batch_size: int = 32
+    adapter_learning_rate: float = 5e-4
+    head_learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_fraction: float = 0.06
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    dropout: float = 0.1
+    lexicon: bool = True
+    dev_fraction: float = 0.15  # 0: no held-out figures, fit once on everything
+    seed: int = 7
+
+
+@dataclass
+class Example:
+    text: str
+    task: str
+    label: int  # index into task_labels(task)
+    weight: float  # the set's weight times its class's balancing weight
+
+
+@dataclass
+class FineTuned:
+    """A trained adapter and heads, saved together as one heads folder."""
+
+    model: nn.Module  # the peft-wrapped encoder
+    heads: Heads
+
+    def save(self, folder: Path) -> None:
+        self.heads.save(folder)
+        # Embeddings are never tuned; "auto" would look the base model up on the Hub to check.
+        self.model.save_pretrained(str(folder / ADAPTER_SUBDIR), save_embedding_layers=False)
+
+
+def _examples(sets: list[LabelledSet], parts: list[list[int]]) -> list[Example]:
+    examples = []
+    for task in ("sentiment", "complaint"):
+        labels = task_labels(task)
+        chosen = [(s, p) for s, p in zip(sets, parts, strict=True) if s.task == task]
+        counts = Counter(s.labels[i] for s, p in chosen for i in p)
+        # Macro figures count every class alike, so the loss should too.
+        balance = {label: counts.total() / (len(counts) * n) for label, n in counts.items()}
+        set_weight = set_weights([s for s, _ in chosen])
+        for (labelled, indices), weight in zip(chosen, set_weight, strict=True):
+            for i in indices:
+                label = labelled.labels[i]
+                examples.append(
+                    Example(labelled.texts[i], task, labels.index(label), weight * balance[label])
+                )
+    return examples
+
+
+def _batches(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
+    """One task per batch; rows of similar length together (little padding), batches shuffled."""
+    batches = []
+    for task in ("sentiment", "complaint"):
+        rows = [e for e in examples if e.task == task]
+        rng.shuffle(rows)
+        chunk = size * 50
+        for start in range(0, len(rows), chunk):
+            part = sorted(rows[start : start + chunk], key=lambda e: len(e.text))
+            batches.extend(part[i : i + size] for i in range(0, len(part), size))
+    rng.shuffle(batches)
+    return batches
+
+
+class _Trainer:
+    def __init__(self, encoder: Encoder, metadata: HeadsMetadata, options: FineTuneOptions):
+        from peft import LoraConfig, get_peft_model
+
+        torch.manual_seed(options.seed)
+        self.tokenizer, base = encoder.fresh_model()
+        self.max_tokens = encoder.max_tokens
+        self.options = options
+        lora = LoraConfig(
+            r=options.lora_rank,
+            lora_alpha=options.lora_alpha,
+            lora_dropout=options.lora_dropout,
+            target_modules=LORA_TARGETS,
+        )
+        with quiet_peft():
+            self.model = get_peft_model(base, lora)
+        # The saved adapter names the encoder as configured, not this machine's install path.
+        self.model.peft_config["default"].base_model_name_or_path = encoder.name
+        self.heads = Heads.new(metadata, dropout=options.dropout)
+
+    def features(self, texts: list[str]) -> torch.Tensor:
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        )
+        states = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        if self.options.lexicon:
+            pooled = torch.cat([pooled, lexicon.features(texts)], dim=1)
+        return pooled
+
+    def loss(self, batch: list[Example]) -> torch.Tensor:
+        task = batch[0].task
+        features = self.features([e.text for e in batch])
+        targets = torch.tensor([e.label for e in batch])
+        weights = torch.tensor([e.weight for e in batch])
+        if task == "sentiment":
+            each = nn.functional.cross_entropy(
+                self.heads.sentiment(features), targets, reduction="none"
+            )
+        else:
+            each = nn.functional.binary_cross_entropy_with_logits(
+                self.heads.complaint(features).squeeze(1), targets.float(), reduction="none"
+            )
+        return (each * weights).sum() / weights.sum()
+
+    def fit(self, examples: list[Example], say: Say) -> None:
+        from transformers import get_linear_schedule_with_warmup
+
+        options = self.options
+        rng = random.Random(options.seed)
+        heads = [*self.heads.sentiment.parameters(), *self.heads.complaint.parameters()]
+        adapter = [p for p in self.model.parameters() if p.requires_grad]
+        optimiser = torch.optim.AdamW(
+            [
+                {"params": adapter, "lr": options.adapter_learning_rate},
+                {"params": heads, "lr": options.head_learning_rate},
+            ],
+            weight_decay=options.weight_decay,
+        )
+        per_epoch = len(_batches(examples, options.batch_size, random.Random(0)))
+        total = options.epochs * per_epoch
+        schedule = get_linear_schedule_with_warmup(
+            optimiser, int(options.warmup_fraction * total), total
+        )
+        self._train_mode(True)
+        step = 0
+        for epoch in range(1, options.epochs + 1):
+            running = 0.0
+            for batch in _batches(examples, options.batch_size, rng):
+                loss = self.loss(batch)
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                running += loss.item()
+                step += 1
+                if step % max(1, per_epoch // 10) == 0 or step == total:
+                    say(f"  epoch {epoch}/{options.epochs}, step {step}/{total}, loss {loss:.3f}")
+            say(f"  epoch {epoch}/{options.epochs} done, mean loss {running / per_epoch:.3f}")
+        self._train_mode(False)
+
+    def _train_mode(self, on: bool) -> None:
+        for module in (self.model, self.heads.sentiment, self.heads.complaint):
+            module.train(on)
+
+    def predict(self, task: str, texts: list[str], threshold: float = 0.5) -> list[str]:
+        labels = task_labels(task)
+        predicted: list[str] = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), 128):
+                features = self.features(texts[start : start + 128])
+                if task == "sentiment":
+                    rows = self.heads.sentiment(features).argmax(dim=1)
+                    predicted.extend(labels[int(i)] for i in rows)
+                else:
+                    scores = torch.sigmoid(self.heads.complaint(features).squeeze(1))
+                    predicted.extend(labels[int(p >= threshold)] for p in scores)
+        return predicted
+
+
+def fine_tune(
+    encoder: Encoder,
+    sets: list[LabelledSet],
+    *,
+    options: FineTuneOptions | None = None,
+    say: Say = logger.info,
+) -> tuple[FineTuned, TrainingResult]:
+    """Measure on a held-out split (unless dev_fraction is 0), then train on everything."""
+    options = options or FineTuneOptions()
+    for task in ("sentiment", "complaint"):
+        if not any(s.task == task for s in sets):
+            raise ValueError(f"no labelled data for {task}: need a CSV with columns text,{task}")
+    metadata = HeadsMetadata(
+        encoder=encoder.name,
+        hidden_size=encoder.hidden_size,
+        features=FeatureSpec(layers=[encoder.num_layers], lexicon=options.lexicon),
+        head_hidden=0,
+        encoder_adapter=ADAPTER_SUBDIR,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_data=sorted(f"{s.task}:{s.name} ({len(s.texts)} rows)" for s in sets),
+    )
+    figures: dict[str, float] = {}
+    reports: dict[str, metrics.Report] = {}
+    if options.dev_fraction > 0:
+        splits = [split_indices(len(s.texts), options.dev_fraction, options.seed) for s in sets]
+        say(
+            f"fine-tuning on {100 - options.dev_fraction * 100:.0f}% "
+            f"({options.epochs} epochs), measuring the rest"
+        )
+        trainer = _Trainer(encoder, metadata, options)
+        trainer.fit(_examples(sets, [train for train, _ in splits]), say)
+        for labelled, (_, dev) in zip(sets, splits, strict=True):
+            if not dev:  # too small to hold any out
+                continue
+            texts = [labelled.texts[i] for i in dev]
+            truth = [labelled.labels[i] for i in dev]
+            labels = task_labels(labelled.task)
+            ours = metrics.report(truth, trainer.predict(labelled.task, texts), labels)
+            vader = metrics.report(truth, vader_labels(labelled.task, texts), labels)
+            record_figures(f"{labelled.task}/{labelled.name}", ours, vader, figures, reports, say)
+    say(f"fine-tuning on all {sum(len(s.texts) for s in sets)} rows ({options.epochs} epochs)")
+    trainer = _Trainer(encoder, metadata, options)
+    trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
+    metadata.figures = figures
+    tuned = FineTuned(trainer.model, trainer.heads)
+    return tuned, TrainingResult(trainer.heads, figures, reports)

@@ -1,0 +1,100 @@
+"""Fine-tuning with LoRA on a tiny encoder created here: the adapter is saved beside the heads,
+merged in when the classifier loads, and is part of the model version. Nothing is downloaded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from listener.classifying.classifier import HeadsClassifier
+from listener.classifying.encoder import Encoder, EncoderUnavailable
+from listener.classifying.finetuning import FineTuneOptions, fine_tune
+from listener.classifying.heads import Heads
+from listener.classifying.settings import ClassifierConfig, build_classifier
+from tests.listener.classifying.test_tiny_model import (
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    _tiny_sets,
+    make_tiny_encoder,
+)
+
+TEXTS = POSITIVE + NEGATIVE + NEUTRAL
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    root = tmp_path_factory.mktemp("tuned")
+    encoder_dir = make_tiny_encoder(root / "encoder")
+    options = FineTuneOptions(
+        epochs=60,
+        batch_size=12,
+        adapter_learning_rate=1e-2,
+        head_learning_rate=5e-2,
+        lexicon=False,
+        dropout=0.0,
+        lora_dropout=0.0,
+        dev_fraction=0.25,
+    )
+    messages: list[str] = []
+    model, result = fine_tune(
+        Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=messages.append
+    )
+    model.save(root / "heads")
+    return encoder_dir, root / "heads", messages
+
+
+def test_fine_tuned_model_learns_a_tiny_sample(tuned: tuple[Path, Path, list[str]]) -> None:
+    encoder_dir, heads_dir, messages = tuned
+    assert any("held out tiny-sentiment: macro-F1" in m for m in messages)
+    assert any("epoch 60/60 done" in m for m in messages)
+    classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
+    verdicts = classifier.classify(TEXTS)
+    assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
+    assert [v.complaint for v in verdicts] == [False] * 4 + [True] * 4 + [False] * 4
+    assert classifier.version == f"encoder+lora+heads-{Heads.fingerprint(heads_dir)}"
+
+
+def test_the_adapter_is_saved_beside_the_heads_and_merged_when_loading(
+    tuned: tuple[Path, Path, list[str]],
+) -> None:
+    encoder_dir, heads_dir, _ = tuned
+    metadata = json.loads((heads_dir / "heads.json").read_text())
+    assert metadata["encoder_adapter"] == "adapter"
+    assert metadata["features"] == {"layers": [2], "lexicon": False}
+    adapter_config = json.loads((heads_dir / "adapter" / "adapter_config.json").read_text())
+    # The configured name, never this machine's install path.
+    assert adapter_config["base_model_name_or_path"] == str(encoder_dir)
+    tuned_states = HeadsClassifier(Encoder(str(encoder_dir)), heads_dir).encoder.encode(TEXTS)
+    base_states = Encoder(str(encoder_dir)).encode(TEXTS)
+    assert not tuned_states[:, -1].allclose(base_states[:, -1], atol=1e-3)
+    # The embeddings (layer 0) are not tuned.
+    assert tuned_states[:, 0].allclose(base_states[:, 0], atol=1e-5)
+
+
+def test_a_changed_adapter_changes_the_version(
+    tuned: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    import shutil
+
+    encoder_dir, heads_dir, _ = tuned
+    copy = shutil.copytree(heads_dir, tmp_path / "copy")
+    before = Heads.fingerprint(copy)
+    weights = copy / "adapter" / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\x00\x00\x00\x00")
+    assert Heads.fingerprint(copy) != before
+
+
+def test_a_missing_adapter_is_a_clear_error(
+    tuned: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    import shutil
+
+    encoder_dir, heads_dir, _ = tuned
+    copy = shutil.copytree(heads_dir, tmp_path / "copy")
+    shutil.rmtree(copy / "adapter")
+    classifier = HeadsClassifier(Encoder(str(encoder_dir)), copy)
+    with pytest.raises(EncoderUnavailable, match="cannot apply the encoder adapter"):
+        classifier.classify(["lost my bag"])
