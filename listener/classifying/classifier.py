@@ -150,6 +150,9 @@ class HeadsClassifier(_ScreeningClassifier):
         self.heads = Heads.load(heads_dir)
         adapter = self.heads.metadata.encoder_adapter
         self.encoder = encoder.with_adapter(heads_dir / adapter) if adapter else encoder
+        # Topics compare what posts are about. An encoder tuned for sentiment groups them by mood
+        # instead (lost-luggage topic F1 fell from 71 to 51), so topics use the untuned one.
+        self.topic_encoder = encoder
         if self.heads.metadata.encoder != encoder.name:
             raise HeadsUnavailable(
                 f"heads in {heads_dir} were trained on encoder {self.heads.metadata.encoder!r}, "
@@ -169,11 +172,20 @@ class HeadsClassifier(_ScreeningClassifier):
             )
         scores = lexicon.features(texts) if self.heads.metadata.features.lexicon else None
         features = self.heads.select_features(pooled, scores)
+        if self.topic_encoder is self.encoder:
+            embeddings = pooled[:, -1, :]
+        elif self.topics.topics:  # a second, untuned pass: only worth it when topics are used
+            embeddings = self._embed(texts)
+        else:
+            embeddings = torch.zeros(len(texts), pooled.shape[-1])
         return Predictions(
             sentiment=predict_probabilities(self.heads.sentiment, features),
             complaint=predict_probabilities(self.heads.complaint, features),
-            embeddings=pooled[:, -1, :],
+            embeddings=embeddings,
         )
+
+    def _embed(self, texts: list[str]) -> torch.Tensor:
+        return self.topic_encoder.encode(texts, batch_size=self.batch_size)[:, -1, :]
 
 
 # Label names complete models commonly use, mapped onto ours.

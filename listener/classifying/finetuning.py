@@ -52,7 +52,7 @@ LORA_TARGETS = [
 class FineTuneOptions:
     epochs: int = 3
     batch_size: int = 32
-    adapter_learning_rate: float = 5e-4
+    adapter_learning_rate: float = 1e-3
     head_learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     warmup_fraction: float = 0.06

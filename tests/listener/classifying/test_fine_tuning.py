@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from config.classifier import Topic
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads
 from listener.classifying.settings import ClassifierConfig, build_classifier
+from listener.classifying.topics import TopicMatcher
 from tests.listener.classifying.test_tiny_model import (
     NEGATIVE,
     NEUTRAL,
@@ -98,3 +100,24 @@ def test_a_missing_adapter_is_a_clear_error(
     classifier = HeadsClassifier(Encoder(str(encoder_dir)), copy)
     with pytest.raises(EncoderUnavailable, match="cannot apply the encoder adapter"):
         classifier.classify(["lost my bag"])
+
+
+def test_topics_are_matched_with_the_untuned_encoder(tuned: tuple[Path, Path, list[str]]) -> None:
+    encoder_dir, heads_dir, _ = tuned
+    topics = [
+        Topic(name="baggage", description="lost bag", examples=["my bag is lost"]),
+        Topic(name="praise", description="great service", examples=["love the flight"]),
+    ]
+    classifier = build_classifier(
+        ClassifierConfig(
+            encoder=str(encoder_dir), heads=heads_dir, topics=topics, topic_threshold=-1.0
+        )
+    )
+    base = Encoder(str(encoder_dir))
+
+    def embed(texts: list[str]):
+        return base.encode(texts)[:, -1]
+
+    expected = TopicMatcher(topics, -1.0).match(embed(TEXTS), embed)
+    assert [v.topic for v in classifier.classify(TEXTS)] == expected
+    assert set(expected) == {"baggage", "praise"}
