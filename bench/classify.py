@@ -2,6 +2,10 @@
 and 64, fp32 and with dynamic int8 quantisation of the linear layers, and VADER beside it.
 
     .venv/bin/python bench/classify.py [--texts 512] [--threads N] [--data FILE.csv]
+        [--config mentiondesk.toml] [--heads DIR]
+
+--config takes its [classifier] table (its topics cost a second, untuned pass when the heads
+carry an encoder adapter); --heads measures another heads folder, e.g. before/after a retrain.
 
 Uses real tweets from the shared data when present (distinct texts, so no cache helps), else varied
 synthetic posts. Figures depend on the machine and on what else runs on it: report them with both.
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from config.settings import load_config
 from listener.classifying import lexicon
 from listener.classifying.settings import ClassifierConfig, build_classifier
 
@@ -51,7 +56,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--batch-sizes", default="1,16,64")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--config", type=Path, default=None, help="use its [classifier] table")
+    parser.add_argument("--heads", type=Path, default=None, help="another heads folder")
     args = parser.parse_args()
+    settings = load_config(args.config).classifier if args.config else ClassifierConfig()
+    if args.heads:
+        settings = settings.model_copy(update={"heads": args.heads})
     if args.threads:
         torch.set_num_threads(args.threads)
     texts = load_texts(args.data, args.texts)
@@ -60,15 +70,16 @@ def main() -> None:
         f"threads, {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
-    print(f"{'model':34} {'batch':>5} {'mentions/s':>11}")
+    print(f"{len(settings.topics)} topic(s)", file=sys.stderr)
+    print(f"{'model':40} {'batch':>5} {'mentions/s':>11}")
     for quantize in (False, True):
-        classifier = build_classifier(ClassifierConfig(quantize=quantize))
+        classifier = build_classifier(settings.model_copy(update={"quantize": quantize}))
         name = classifier.version + (" int8" if quantize else " fp32")
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
             per_second = rate(classifier.classify, texts, batch_size)
-            print(f"{name:34} {batch_size:5d} {per_second:11.1f}", flush=True)
+            print(f"{name:40} {batch_size:5d} {per_second:11.1f}", flush=True)
     vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)
-    print(f"{'VADER (lexicon)':34} {'-':>5} {vader:11.1f}")
+    print(f"{'VADER (lexicon)':40} {'-':>5} {vader:11.1f}")
 
 
 if __name__ == "__main__":

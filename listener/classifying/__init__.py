@@ -1,6 +1,7 @@
 """Understanding mentions: sentiment, complaint and topic, from an encoder plus small heads.
 
 Entry points: `settings.ClassifierConfig` + `settings.build_classifier()` (the model, loaded
-lazily), `service.classify_pending()` (the pipeline job), `training.train_heads()` and
+lazily), `service.classify_pending()` (the pipeline job), `training.train_heads()`,
+`finetuning.fine_tune()` (LoRA on the encoder, with the heads) and
 `evaluation.evaluate()`.
 """

@@ -26,7 +26,7 @@ from listener.classifying.encoder import (
     short_name,
 )
 from listener.classifying.fitting import predict_probabilities
-from listener.classifying.heads import Heads, HeadsUnavailable
+from listener.classifying.heads import Heads, HeadsUnavailable, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
@@ -137,6 +137,8 @@ class _ScreeningClassifier:
 
 
 class HeadsClassifier(_ScreeningClassifier):
+    """Heads over an encoder; with a fine-tuned model, its adapter and the blended untuned heads."""
+
     def __init__(
         self,
         encoder: Encoder,
@@ -147,45 +149,67 @@ class HeadsClassifier(_ScreeningClassifier):
         batch_size: int = 64,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
-        self.heads = Heads.load(heads_dir)
-        adapter = self.heads.metadata.encoder_adapter
+        self.heads = _load_heads_for(encoder, heads_dir)
+        metadata = self.heads.metadata
+        adapter = metadata.encoder_adapter
         self.encoder = encoder.with_adapter(heads_dir / adapter) if adapter else encoder
         # Topics compare what posts are about. An encoder tuned for sentiment groups them by mood
         # instead (lost-luggage topic F1 fell from 71 to 51), so topics use the untuned one.
-        self.topic_encoder = encoder
-        if self.heads.metadata.encoder != encoder.name:
-            raise HeadsUnavailable(
-                f"heads in {heads_dir} were trained on encoder {self.heads.metadata.encoder!r}, "
-                f"not {encoder.name!r}: retrain them with `mentiondesk train`"
-            )
-        self.complaint_threshold = self.heads.metadata.complaint_threshold
+        self.untuned_encoder = encoder
+        self.blend_heads = (
+            _load_heads_for(encoder, heads_dir / metadata.blend_heads)
+            if metadata.blend_heads
+            else None
+        )
+        self.blend_weight = metadata.blend_weight
+        self.complaint_threshold = metadata.complaint_threshold
         self.batch_size = batch_size
         tuned = "+lora" if adapter else ""
         self.version = f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}"
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         pooled = self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)
-        if pooled.shape[-1] != self.heads.metadata.hidden_size:
-            raise HeadsUnavailable(
-                f"encoder hidden size {pooled.shape[-1]} does not match the heads' "
-                f"{self.heads.metadata.hidden_size}"
-            )
-        scores = lexicon.features(texts) if self.heads.metadata.features.lexicon else None
-        features = self.heads.select_features(pooled, scores)
-        if self.topic_encoder is self.encoder:
-            embeddings = pooled[:, -1, :]
-        elif self.topics.topics:  # a second, untuned pass: only worth it when topics are used
-            embeddings = self._embed(texts)
-        else:
-            embeddings = torch.zeros(len(texts), pooled.shape[-1])
-        return Predictions(
-            sentiment=predict_probabilities(self.heads.sentiment, features),
-            complaint=predict_probabilities(self.heads.complaint, features),
-            embeddings=embeddings,
-        )
+        scores = lexicon.features(texts)
+        sentiment, complaint = _probabilities(self.heads, pooled, scores)
+        if self.untuned_encoder is self.encoder:
+            untuned = pooled
+        elif self.blend_heads is not None or self.topics.topics:
+            untuned = self.untuned_encoder.encode(texts, batch_size=self.batch_size)
+        else:  # no topics and no blend: the untuned pass is not needed
+            untuned = torch.zeros_like(pooled)
+        if self.blend_heads is not None:
+            other_sentiment, other_complaint = _probabilities(self.blend_heads, untuned, scores)
+            sentiment = blend(sentiment, other_sentiment, self.blend_weight)
+            complaint = blend(complaint, other_complaint, self.blend_weight)
+        return Predictions(sentiment, complaint, embeddings=untuned[:, -1, :])
 
     def _embed(self, texts: list[str]) -> torch.Tensor:
-        return self.topic_encoder.encode(texts, batch_size=self.batch_size)[:, -1, :]
+        return self.untuned_encoder.encode(texts, batch_size=self.batch_size)[:, -1, :]
+
+
+def _load_heads_for(encoder: Encoder, folder: Path) -> Heads:
+    heads = Heads.load(folder)
+    if heads.metadata.encoder != encoder.name:
+        raise HeadsUnavailable(
+            f"heads in {folder} were trained on encoder {heads.metadata.encoder!r}, "
+            f"not {encoder.name!r}: retrain them with `mentiondesk train`"
+        )
+    return heads
+
+
+def _probabilities(
+    heads: Heads, pooled: torch.Tensor, scores: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if pooled.shape[-1] != heads.metadata.hidden_size:
+        raise HeadsUnavailable(
+            f"encoder hidden size {pooled.shape[-1]} does not match the heads' "
+            f"{heads.metadata.hidden_size}"
+        )
+    features = heads.select_features(pooled, scores if heads.metadata.features.lexicon else None)
+    return (
+        predict_probabilities(heads.sentiment, features),
+        predict_probabilities(heads.complaint, features),
+    )
 
 
 # Label names complete models commonly use, mapped onto ours.

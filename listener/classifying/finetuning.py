@@ -19,19 +19,19 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from listener.classifying import lexicon, metrics
+from listener.classifying import lexicon
 from listener.classifying.encoder import Encoder, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import ADAPTER_SUBDIR
 from listener.classifying.training import (
+    HeldOut,
     LabelledSet,
     Say,
     TrainingResult,
-    record_figures,
+    measure,
     set_weights,
     split_indices,
     task_labels,
-    vader_labels,
 )
 
 logger = logging.getLogger(__name__)
@@ -204,19 +204,19 @@ class _Trainer:
         for module in (self.model, self.heads.sentiment, self.heads.complaint):
             module.train(on)
 
-    def predict(self, task: str, texts: list[str], threshold: float = 0.5) -> list[str]:
-        labels = task_labels(task)
-        predicted: list[str] = []
+    def probabilities(self, task: str, texts: list[str]) -> torch.Tensor:
+        """[n, 3] sentiment probabilities, or [n] P(complaint)."""
+        head = self.heads.sentiment if task == "sentiment" else self.heads.complaint
+        rows = []
         with torch.inference_mode():
             for start in range(0, len(texts), 128):
-                features = self.features(texts[start : start + 128])
-                if task == "sentiment":
-                    rows = self.heads.sentiment(features).argmax(dim=1)
-                    predicted.extend(labels[int(i)] for i in rows)
-                else:
-                    scores = torch.sigmoid(self.heads.complaint(features).squeeze(1))
-                    predicted.extend(labels[int(p >= threshold)] for p in scores)
-        return predicted
+                logits = head(self.features(texts[start : start + 128]))
+                rows.append(
+                    torch.softmax(logits, dim=1)
+                    if task == "sentiment"
+                    else torch.sigmoid(logits.squeeze(1))
+                )
+        return torch.cat(rows)
 
 
 def fine_tune(
@@ -240,8 +240,7 @@ def fine_tune(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_data=sorted(f"{s.task}:{s.name} ({len(s.texts)} rows)" for s in sets),
     )
-    figures: dict[str, float] = {}
-    reports: dict[str, metrics.Report] = {}
+    held_out: list[HeldOut] = []
     if options.dev_fraction > 0:
         splits = [split_indices(len(s.texts), options.dev_fraction, options.seed) for s in sets]
         say(
@@ -255,13 +254,12 @@ def fine_tune(
                 continue
             texts = [labelled.texts[i] for i in dev]
             truth = [labelled.labels[i] for i in dev]
-            labels = task_labels(labelled.task)
-            ours = metrics.report(truth, trainer.predict(labelled.task, texts), labels)
-            vader = metrics.report(truth, vader_labels(labelled.task, texts), labels)
-            record_figures(f"{labelled.task}/{labelled.name}", ours, vader, figures, reports, say)
+            probabilities = trainer.probabilities(labelled.task, texts)
+            held_out.append(HeldOut(labelled.task, labelled.name, texts, truth, probabilities))
+    figures, reports = measure(held_out, say)
     say(f"fine-tuning on all {sum(len(s.texts) for s in sets)} rows ({options.epochs} epochs)")
     trainer = _Trainer(encoder, metadata, options)
     trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
     metadata.figures = figures
     tuned = FineTuned(trainer.model, trainer.heads)
-    return tuned, TrainingResult(trainer.heads, figures, reports)
+    return tuned, TrainingResult(trainer.heads, figures, reports, held_out)

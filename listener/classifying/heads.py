@@ -19,7 +19,12 @@ from torch import nn
 
 from listener.classifying.errors import HeadsUnavailable
 from listener.classifying.labels import SENTIMENTS
-from listener.classifying.locations import ADAPTER_SUBDIR, METADATA_FILE, WEIGHTS_FILE
+from listener.classifying.locations import (
+    ADAPTER_SUBDIR,
+    BLEND_SUBDIR,
+    METADATA_FILE,
+    WEIGHTS_FILE,
+)
 
 
 @dataclass
@@ -39,6 +44,9 @@ class HeadsMetadata:
     head_hidden: int = 0
     # Subfolder holding a LoRA adapter that the encoder must load with these heads ("" for none).
     encoder_adapter: str = ""
+    # Subfolder of heads over the untuned encoder, and their share of the blended probabilities.
+    blend_heads: str = ""
+    blend_weight: float = 0.0
     complaint_threshold: float = 0.5
     trained_at: str = ""
     figures: dict[str, float] = field(default_factory=dict)
@@ -132,10 +140,11 @@ class Heads:
     def fingerprint(folder: Path) -> str:
         digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
         digest.update((folder / METADATA_FILE).read_bytes())
-        adapter = folder / ADAPTER_SUBDIR
-        if adapter.is_dir():  # a tuned encoder judges differently, so it is part of the version
-            for path in sorted(adapter.iterdir()):
-                digest.update(path.name.encode() + path.read_bytes())
+        # An adapter or blended heads change verdicts too, so they are part of the version.
+        for subdir in (ADAPTER_SUBDIR, BLEND_SUBDIR):
+            if (folder / subdir).is_dir():
+                for path in sorted((folder / subdir).iterdir()):
+                    digest.update(f"{subdir}/{path.name}".encode() + path.read_bytes())
         return digest.hexdigest()[:10]
 
     def select_features(self, pooled: torch.Tensor, lexicon: torch.Tensor | None) -> torch.Tensor:
@@ -146,3 +155,8 @@ class Heads:
                 raise ValueError("these heads need lexicon scores")
             parts.append(lexicon)
         return torch.cat(parts, dim=1).to(torch.float32)
+
+
+def blend(tuned: torch.Tensor, untuned: torch.Tensor, weight: float) -> torch.Tensor:
+    """A fine-tuned model's probabilities mixed with the untuned heads' (`weight`: their share)."""
+    return (1 - weight) * tuned + weight * untuned

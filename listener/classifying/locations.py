@@ -10,6 +10,8 @@ WEIGHTS_FILE = "heads.safetensors"
 METADATA_FILE = "heads.json"
 # A fine-tuned model's LoRA adapter for the encoder, inside its heads folder (peft's format).
 ADAPTER_SUBDIR = "adapter"
+# Heads over the untuned encoder whose verdicts a fine-tuned model blends with its own.
+BLEND_SUBDIR = "untuned"
 BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
 # Where `mentiondesk train` writes heads, under the data folder; newer than the bundled ones.
 TRAINED_HEADS_SUBDIR = "heads"
@@ -21,4 +23,5 @@ def clear_heads_folder(folder: Path) -> None:
 
     for name in (WEIGHTS_FILE, METADATA_FILE):
         (folder / name).unlink(missing_ok=True)
-    shutil.rmtree(folder / ADAPTER_SUBDIR, ignore_errors=True)
+    for subdir in (ADAPTER_SUBDIR, BLEND_SUBDIR):
+        shutil.rmtree(folder / subdir, ignore_errors=True)

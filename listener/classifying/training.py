@@ -56,10 +56,26 @@ class TrainOptions:
 
 
 @dataclass
+class HeldOut:
+    """One labelled set's held-out rows and a model's probabilities for them."""
+
+    task: str
+    name: str
+    texts: list[str]
+    truth: list[str]
+    probabilities: torch.Tensor  # [n, 3] in SENTIMENTS order, or [n] P(complaint)
+
+    @property
+    def key(self) -> str:
+        return f"{self.task}/{self.name}"
+
+
+@dataclass
 class TrainingResult:
     heads: Heads
     figures: dict[str, float]  # "<task>/<set>/<metric>" on the held-out split
     reports: dict[str, metrics.Report]  # same keys without the metric, ours and "vader:" ones
+    held_out: list[HeldOut] = field(default_factory=list)
 
 
 def read_data_folder(folder: Path) -> list[LabelledSet]:
@@ -153,8 +169,7 @@ def _fit(task, sets, parts, features_of, heads_meta, options, say) -> torch.nn.M
     )
 
 
-def _predict_labels(task: str, head, features: torch.Tensor, threshold: float) -> list[str]:
-    probabilities = predict_probabilities(head, features)
+def labels_from(task: str, probabilities: torch.Tensor, threshold: float = 0.5) -> list[str]:
     if task == "sentiment":
         return [SENTIMENTS[int(i)] for i in probabilities.argmax(dim=1)]
     return [COMPLAINT_LABELS[int(p >= threshold)] for p in probabilities]
@@ -164,24 +179,26 @@ def task_labels(task: str) -> list[str]:
     return list(SENTIMENTS) if task == "sentiment" else list(COMPLAINT_LABELS)
 
 
-def record_figures(
-    key: str,
-    ours: metrics.Report,
-    vader: metrics.Report,
-    figures: dict[str, float],
-    reports: dict[str, metrics.Report],
-    say: Say,
-) -> None:
-    """Keep one held-out set's report beside VADER's on the same rows, and say both."""
-    reports[key], reports[f"vader:{key}"] = ours, vader
-    for name, report in ((key, ours), (f"vader:{key}", vader)):
-        figures[f"{name}/macro_f1"] = round(report.macro_f1 * 100, 2)
-        figures[f"{name}/macro_recall"] = round(report.macro_recall * 100, 2)
-    say(
-        f"  held out {key.split('/', 1)[1]}: macro-F1 {ours.macro_f1 * 100:.1f} "
-        f"(VADER {vader.macro_f1 * 100:.1f}), macro-recall "
-        f"{ours.macro_recall * 100:.1f} (VADER {vader.macro_recall * 100:.1f})"
-    )
+def measure(
+    held_out: list[HeldOut], say: Say
+) -> tuple[dict[str, float], dict[str, metrics.Report]]:
+    """Macro figures on each held-out set, beside VADER's on the same rows; says each."""
+    figures: dict[str, float] = {}
+    reports: dict[str, metrics.Report] = {}
+    for part in held_out:
+        labels = task_labels(part.task)
+        ours = metrics.report(part.truth, labels_from(part.task, part.probabilities), labels)
+        vader = metrics.report(part.truth, vader_labels(part.task, part.texts), labels)
+        reports[part.key], reports[f"vader:{part.key}"] = ours, vader
+        for name, report in ((part.key, ours), (f"vader:{part.key}", vader)):
+            figures[f"{name}/macro_f1"] = round(report.macro_f1 * 100, 2)
+            figures[f"{name}/macro_recall"] = round(report.macro_recall * 100, 2)
+        say(
+            f"  held out {part.name}: macro-F1 {ours.macro_f1 * 100:.1f} "
+            f"(VADER {vader.macro_f1 * 100:.1f}), macro-recall "
+            f"{ours.macro_recall * 100:.1f} (VADER {vader.macro_recall * 100:.1f})"
+        )
+    return figures, reports
 
 
 def vader_labels(task: str, texts: list[str]) -> list[str]:
@@ -221,12 +238,10 @@ def train_heads(
         scores = lexicon.features(texts) if options.lexicon else None
         return probe.select_features(pooled, scores)
 
-    figures: dict[str, float] = {}
-    reports: dict[str, metrics.Report] = {}
+    held_out: list[HeldOut] = []
     final_heads = Heads.new(meta, dropout=options.dropout)
     for task in ("sentiment", "complaint"):
         task_sets = [s for s in sets if s.task == task]
-        labels = task_labels(task)
         if options.dev_fraction > 0:
             splits = [
                 split_indices(len(s.texts), options.dev_fraction, options.seed) for s in task_sets
@@ -237,15 +252,13 @@ def train_heads(
                 if not dev:  # too small to hold any out
                     continue
                 texts = [labelled.texts[i] for i in dev]
+                probabilities = predict_probabilities(head, features_of(texts))
                 truth = [labelled.labels[i] for i in dev]
-                ours = metrics.report(
-                    truth, _predict_labels(task, head, features_of(texts), 0.5), labels
-                )
-                vader = metrics.report(truth, vader_labels(task, texts), labels)
-                record_figures(f"{task}/{labelled.name}", ours, vader, figures, reports, say)
+                held_out.append(HeldOut(task, labelled.name, texts, truth, probabilities))
         say(f"{task}: fitting the final head on all {sum(len(s.texts) for s in task_sets)} rows")
         everything = [list(range(len(s.texts))) for s in task_sets]
         head = _fit(task, task_sets, everything, features_of, meta, options, say)
         setattr(final_heads, task, head)
+    figures, reports = measure(held_out, say)
     meta.figures = figures
-    return TrainingResult(final_heads, figures, reports)
+    return TrainingResult(final_heads, figures, reports, held_out)

@@ -116,20 +116,22 @@ def train(
     method: str = typer.Option(
         FINE_TUNE,
         "--method",
-        help=f"{FINE_TUNE}: tune the encoder (LoRA) together with the heads: better verdicts, "
-        f"tens of minutes on a CPU; {HEADS_ONLY}: heads over the frozen encoder, a few minutes.",
+        help=f"{FINE_TUNE}: tune the encoder (LoRA) with its heads and blend them with heads "
+        f"over the untuned encoder: better verdicts, tens of minutes on a CPU; {HEADS_ONLY}: "
+        "only heads over the untuned encoder, a few minutes.",
     ),
     epochs: int = typer.Option(3, "--epochs", min=1, max=50, help=f"Passes for {FINE_TUNE}."),
     cache: Path | None = typer.Option(
         None,
         "--cache",
-        help=f"Embedding cache for {HEADS_ONLY} (default: <data dir>/embedding-cache.pt).",
+        help="Untuned encoder's embedding cache (default: <data dir>/embedding-cache.pt).",
     ),
     config: Path = ConfigOption,
 ) -> None:
     """Train the sentiment and complaint model; progress and held-out figures on stderr."""
+    from listener.classifying.blending import train_blended
     from listener.classifying.encoder import Encoder
-    from listener.classifying.finetuning import FineTuneOptions, fine_tune
+    from listener.classifying.finetuning import FineTuneOptions
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
         LabelledSet,
@@ -167,13 +169,19 @@ def train(
         typer.echo(message, err=True)
 
     try:
+        cache = cache or data_dir / "embedding-cache.pt"
+        heads_options = TrainOptions(dev_fraction=dev_fraction)
         if method == FINE_TUNE:
-            options = FineTuneOptions(epochs=epochs, dev_fraction=dev_fraction)
-            trained, _ = fine_tune(encoder, sets, options=options, say=say)
+            trained = train_blended(
+                encoder,
+                sets,
+                fine_tune_options=FineTuneOptions(epochs=epochs, dev_fraction=dev_fraction),
+                heads_options=heads_options,
+                cache=cache,
+                say=say,
+            )
         else:
-            cache = cache or data_dir / "embedding-cache.pt"
-            options = TrainOptions(dev_fraction=dev_fraction)
-            trained = train_heads(encoder, sets, options=options, cache=cache, say=say).heads
+            trained = train_heads(encoder, sets, options=heads_options, cache=cache, say=say).heads
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
     clear_heads_folder(output)

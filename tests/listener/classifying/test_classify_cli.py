@@ -192,6 +192,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
     assert (tmp_path / "data" / "heads" / "heads.safetensors").is_file()
     assert (tmp_path / "data" / "heads" / "adapter").is_dir() == adapter
+    assert (tmp_path / "data" / "heads" / "untuned" / "heads.json").is_file() == adapter
     assert ("+lora+" in version) == adapter
 
     posts = tmp_path / "posts.txt"

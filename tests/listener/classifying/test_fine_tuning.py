@@ -1,20 +1,25 @@
-"""Fine-tuning with LoRA on a tiny encoder created here: the adapter is saved beside the heads,
-merged in when the classifier loads, and is part of the model version. Nothing is downloaded."""
+"""Fine-tuning with LoRA on a tiny encoder created here, blended with heads over the untuned
+encoder: the adapter and the untuned heads are saved beside the tuned heads, merged and blended
+when the classifier loads, and are part of the model version. Nothing is downloaded."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from config.classifier import Topic
+from listener.classifying.blending import train_blended
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
-from listener.classifying.finetuning import FineTuneOptions, fine_tune
+from listener.classifying.finetuning import FineTuneOptions
+from listener.classifying.fitting import FitOptions
 from listener.classifying.heads import Heads
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.topics import TopicMatcher
+from listener.classifying.training import TrainOptions
 from tests.listener.classifying.test_tiny_model import (
     NEGATIVE,
     NEUTRAL,
@@ -40,18 +45,33 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[st
         lora_dropout=0.0,
         dev_fraction=0.25,
     )
-    messages: list[str] = []
-    model, result = fine_tune(
-        Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=messages.append
+    heads_options = TrainOptions(
+        layers=[1, 2],
+        lexicon=False,
+        head_hidden=16,
+        dropout=0.0,
+        dev_fraction=0.25,
+        sentiment_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
+        complaint_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
     )
-    model.save(root / "heads")
+    messages: list[str] = []
+    blended = train_blended(
+        Encoder(str(encoder_dir)),
+        _tiny_sets(),
+        fine_tune_options=options,
+        heads_options=heads_options,
+        cache=None,
+        say=messages.append,
+    )
+    blended.save(root / "heads")
     return encoder_dir, root / "heads", messages
 
 
 def test_fine_tuned_model_learns_a_tiny_sample(tuned: tuple[Path, Path, list[str]]) -> None:
     encoder_dir, heads_dir, messages = tuned
-    assert any("held out tiny-sentiment: macro-F1" in m for m in messages)
     assert any("epoch 60/60 done" in m for m in messages)
+    blend_line = messages.index("the blend (0.7 tuned + 0.3 untuned) on the held-out rows:")
+    assert "held out tiny-sentiment: macro-F1" in messages[blend_line + 1]
     classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
     verdicts = classifier.classify(TEXTS)
     assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
@@ -66,6 +86,8 @@ def test_the_adapter_is_saved_beside_the_heads_and_merged_when_loading(
     metadata = json.loads((heads_dir / "heads.json").read_text())
     assert metadata["encoder_adapter"] == "adapter"
     assert metadata["features"] == {"layers": [2], "lexicon": False}
+    assert (metadata["blend_heads"], metadata["blend_weight"]) == ("untuned", 0.3)
+    assert "sentiment/tiny-sentiment/macro_f1" in metadata["figures"]
     adapter_config = json.loads((heads_dir / "adapter" / "adapter_config.json").read_text())
     # The configured name, never this machine's install path.
     assert adapter_config["base_model_name_or_path"] == str(encoder_dir)
@@ -76,15 +98,37 @@ def test_the_adapter_is_saved_beside_the_heads_and_merged_when_loading(
     assert tuned_states[:, 0].allclose(base_states[:, 0], atol=1e-5)
 
 
-def test_a_changed_adapter_changes_the_version(
+def test_verdicts_blend_the_tuned_and_the_untuned_heads(
     tuned: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:
-    import shutil
+    encoder_dir, heads_dir, _ = tuned
+    tuned_only = shutil.copytree(heads_dir, tmp_path / "tuned-only")
+    metadata = json.loads((tuned_only / "heads.json").read_text())
+    metadata["blend_heads"] = ""
+    (tuned_only / "heads.json").write_text(json.dumps(metadata))
+    encoder = Encoder(str(encoder_dir))
+    parts = [
+        HeadsClassifier(encoder, folder).classify(TEXTS)
+        for folder in (heads_dir, tuned_only, heads_dir / "untuned")
+    ]
+    for blended, tuned_verdict, untuned_verdict in zip(*parts, strict=True):
+        assert blended.complaint_score == pytest.approx(
+            0.7 * tuned_verdict.complaint_score + 0.3 * untuned_verdict.complaint_score, abs=1e-3
+        )
+        for label, score in blended.sentiment_scores.items():
+            expected = 0.7 * tuned_verdict.sentiment_scores[label]
+            expected += 0.3 * untuned_verdict.sentiment_scores[label]
+            assert score == pytest.approx(expected, abs=1e-3)
 
+
+@pytest.mark.parametrize("part", ["adapter/adapter_model.safetensors", "untuned/heads.safetensors"])
+def test_a_changed_adapter_or_untuned_heads_change_the_version(
+    tuned: tuple[Path, Path, list[str]], tmp_path: Path, part: str
+) -> None:
     encoder_dir, heads_dir, _ = tuned
     copy = shutil.copytree(heads_dir, tmp_path / "copy")
     before = Heads.fingerprint(copy)
-    weights = copy / "adapter" / "adapter_model.safetensors"
+    weights = copy / part
     weights.write_bytes(weights.read_bytes()[:-4] + b"\x00\x00\x00\x00")
     assert Heads.fingerprint(copy) != before
 
@@ -92,8 +136,6 @@ def test_a_changed_adapter_changes_the_version(
 def test_a_missing_adapter_is_a_clear_error(
     tuned: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:
-    import shutil
-
     encoder_dir, heads_dir, _ = tuned
     copy = shutil.copytree(heads_dir, tmp_path / "copy")
     shutil.rmtree(copy / "adapter")
