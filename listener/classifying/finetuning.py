@@ -84,6 +84,8 @@ class FineTuned:
         self.heads.save(folder)
         # Embeddings are never tuned; "auto" would look the base model up on the Hub to check.
         self.model.save_pretrained(str(folder / ADAPTER_SUBDIR), save_embedding_layers=False)
+        # peft adds an empty model-card template naming this machine's paths; ours is MODEL_CARD.md.
+        (folder / ADAPTER_SUBDIR / "README.md").unlink(missing_ok=True)
 
 
 def _examples(sets: list[LabelledSet], parts: list[list[int]]) -> list[Example]:

@@ -61,7 +61,7 @@ def test_classify_csv_prints_one_object_per_row_in_order(runner: CliRunner, tmp_
     assert [set(r) for r in rows] == [KEYS] * 3
     assert [r["sentiment"] for r in rows] == ["negative", "neutral", "positive"]
     assert [r["complaint"] for r in rows] == [True, False, False]
-    assert rows[0]["model"].startswith("minilm-l6+heads-")
+    assert rows[0]["model"].startswith("minilm-l6+lora+heads-")
     assert rows[1]["topic"] is None and rows[1]["complaint_score"] == 0.0
 
 
