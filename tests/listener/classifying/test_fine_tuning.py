@@ -15,17 +15,16 @@ from listener.classifying.blending import train_blended
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
 from listener.classifying.finetuning import FineTuneOptions
-from listener.classifying.fitting import FitOptions
 from listener.classifying.heads import Heads
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.topics import TopicMatcher
-from listener.classifying.training import TrainOptions
 from tests.listener.classifying.test_tiny_model import (
     NEGATIVE,
     NEUTRAL,
     POSITIVE,
     _tiny_sets,
     make_tiny_encoder,
+    tiny_heads_options,
 )
 
 TEXTS = POSITIVE + NEGATIVE + NEUTRAL
@@ -45,15 +44,7 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[st
         lora_dropout=0.0,
         dev_fraction=0.25,
     )
-    heads_options = TrainOptions(
-        layers=[1, 2],
-        lexicon=False,
-        head_hidden=16,
-        dropout=0.0,
-        dev_fraction=0.25,
-        sentiment_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
-        complaint_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
-    )
+    heads_options = tiny_heads_options(dev_fraction=0.25)
     messages: list[str] = []
     blended = train_blended(
         Encoder(str(encoder_dir)),

@@ -96,20 +96,25 @@ def _tiny_sets() -> list[LabelledSet]:
     ]
 
 
+def tiny_heads_options(dev_fraction: float = 0.0) -> TrainOptions:
+    """Head training that learns the tiny sample over the tiny encoder."""
+    return TrainOptions(
+        layers=[1, 2],
+        lexicon=False,
+        head_hidden=16,
+        dropout=0.0,
+        dev_fraction=dev_fraction,
+        sentiment_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
+        complaint_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_heads(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Heads trained on a tiny sample over a tiny encoder (head training, end to end)."""
     root = tmp_path_factory.mktemp("tiny")
     encoder_dir = make_tiny_encoder(root / "encoder")
-    options = TrainOptions(
-        layers=[1, 2],
-        lexicon=False,
-        head_hidden=16,
-        dropout=0.0,
-        dev_fraction=0.0,
-        sentiment_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
-        complaint_fit=FitOptions(epochs=150, batch_size=12, learning_rate=2e-2),
-    )
+    options = tiny_heads_options()
     messages: list[str] = []
     result = train_heads(
         Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=messages.append
