@@ -71,15 +71,15 @@ def main() -> None:
         file=sys.stderr,
     )
     print(f"{len(settings.topics)} topic(s)", file=sys.stderr)
-    print(f"{'model':40} {'batch':>5} {'mentions/s':>11}")
+    print(f"{'model':46} {'batch':>5} {'mentions/s':>11}")
     for quantize in (False, True):
         classifier = build_classifier(settings.model_copy(update={"quantize": quantize}))
-        name = classifier.version + (" int8" if quantize else " fp32")
+        name = classifier.version  # ends in +int8 when quantised
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
             per_second = rate(classifier.classify, texts, batch_size)
-            print(f"{name:40} {batch_size:5d} {per_second:11.1f}", flush=True)
+            print(f"{name:46} {batch_size:5d} {per_second:11.1f}", flush=True)
     vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)
-    print(f"{'VADER (lexicon)':40} {'-':>5} {vader:11.1f}")
+    print(f"{'VADER (lexicon)':46} {'-':>5} {vader:11.1f}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ class ClassifierConfig(BaseModel):
     label_map: dict[str, str] = Field(default_factory=dict)
     # Off by default: the classifier must work offline.
     allow_download: bool = False
+    # int8 linear layers: about twice the mentions per second, but general-topic sentiment recall
+    # -4 and topic F1 up to -6 (listener/classifying/heads/MODEL_CARD.md), so off by default.
     quantize: bool = False
     batch_size: int = Field(default=64, ge=1, le=1024)
     max_chars: int = Field(default=2000, ge=1)

@@ -165,7 +165,11 @@ class HeadsClassifier(_ScreeningClassifier):
         self.complaint_threshold = metadata.complaint_threshold
         self.batch_size = batch_size
         tuned = "+lora" if adapter else ""
-        self.version = f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}"
+        # int8 changes verdicts (general-topic recall -4, topic F1 up to -6): say so in the version.
+        precision = "+int8" if encoder.quantize else ""
+        self.version = (
+            f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}{precision}"
+        )
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         pooled = self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)

@@ -147,6 +147,16 @@ def test_saved_heads_are_small_and_reload_identically(tiny_heads: tuple[Path, Pa
     assert (heads_dir / "heads.safetensors").stat().st_size < 50_000
 
 
+def test_int8_verdicts_carry_their_own_model_version(tiny_heads: tuple[Path, Path]) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, quantize=True)
+    classifier = build_classifier(settings)
+    verdicts = classifier.classify(POSITIVE + NEGATIVE)
+    assert classifier.version == f"encoder+heads-{Heads.fingerprint(heads_dir)}+int8"
+    assert {v.model_version for v in verdicts} == {classifier.version}
+    assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4
+
+
 def test_heads_refuse_an_encoder_they_were_not_trained_on(tiny_heads: tuple[Path, Path]) -> None:
     _, heads_dir = tiny_heads
     with pytest.raises(HeadsUnavailable, match="retrain"):
