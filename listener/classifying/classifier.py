@@ -165,7 +165,7 @@ class HeadsClassifier(_ScreeningClassifier):
         self.complaint_threshold = metadata.complaint_threshold
         self.batch_size = batch_size
         tuned = "+lora" if adapter else ""
-        # int8 changes verdicts (general-topic recall -4, topic F1 up to -6): say so in the version.
+        # int8 verdicts differ from fp32 ones (figures in the model card): the version says which.
         precision = "+int8" if encoder.quantize else ""
         self.version = (
             f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}{precision}"
