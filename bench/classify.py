@@ -1,11 +1,14 @@
-"""Mentions classified per second on this machine's CPU: the default model at batch sizes 1, 16
-and 64, fp32 and with dynamic int8 quantisation of the linear layers, and VADER beside it.
+"""Mentions classified per second on this machine's CPU: the default model given 1, 16 and 64
+mentions at a time, in fp32, bf16 and int8 (dynamic, linear layers), and VADER beside it.
 
     .venv/bin/python bench/classify.py [--texts 512] [--threads N] [--data FILE.csv]
-        [--config mentiondesk.toml] [--heads DIR]
+        [--config mentiondesk.toml] [--heads DIR] [--precisions fp32,bf16,int8]
+        [--encoder-batch N]
 
 --config takes its [classifier] table (its topics cost a second, untuned pass when the heads
-carry an encoder adapter); --heads measures another heads folder, e.g. before/after a retrain.
+carry an encoder adapter); --heads measures another heads folder, e.g. before/after a retrain;
+--encoder-batch overrides the texts per forward pass (`batch_size`, default 16).
+bf16 is slower than fp32 on CPUs without native bf16: the header says whether this one has it.
 
 Uses real tweets from the shared data when present (distinct texts, so no cache helps), else varied
 synthetic posts. Figures depend on the machine and on what else runs on it: report them with both.
@@ -24,6 +27,7 @@ import torch
 
 from config.settings import load_config
 from listener.classifying import lexicon
+from listener.classifying.precision import native_bf16
 from listener.classifying.settings import ClassifierConfig, build_classifier
 
 DEFAULT_DATA = Path("../shared/data/airline-sentiment-train.csv")
@@ -58,10 +62,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--config", type=Path, default=None, help="use its [classifier] table")
     parser.add_argument("--heads", type=Path, default=None, help="another heads folder")
+    parser.add_argument("--precisions", default="fp32,bf16,int8")
+    parser.add_argument("--encoder-batch", type=int, default=None, help="texts per forward pass")
     args = parser.parse_args()
     settings = load_config(args.config).classifier if args.config else ClassifierConfig()
     if args.heads:
         settings = settings.model_copy(update={"heads": args.heads})
+    if args.encoder_batch:
+        settings = settings.model_copy(update={"batch_size": args.encoder_batch})
     if args.threads:
         torch.set_num_threads(args.threads)
     texts = load_texts(args.data, args.texts)
@@ -70,11 +78,15 @@ def main() -> None:
         f"threads, {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
-    print(f"{len(settings.topics)} topic(s)", file=sys.stderr)
+    print(
+        f"{len(settings.topics)} topic(s), {settings.batch_size} texts per forward pass, "
+        f"native bf16: {native_bf16()}",
+        file=sys.stderr,
+    )
     print(f"{'model':46} {'batch':>5} {'mentions/s':>11}")
-    for quantize in (False, True):
-        classifier = build_classifier(settings.model_copy(update={"quantize": quantize}))
-        name = classifier.version  # ends in +int8 when quantised
+    for precision in args.precisions.split(","):
+        classifier = build_classifier(settings.model_copy(update={"precision": precision}))
+        name = classifier.version  # ends in +bf16 or +int8 when not fp32
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
             per_second = rate(classifier.classify, texts, batch_size)
             print(f"{name:46} {batch_size:5d} {per_second:11.1f}", flush=True)

@@ -28,6 +28,7 @@ from listener.classifying.encoder import (
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
+from listener.classifying.precision import forward_context, prepare, version_suffix
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
 
@@ -146,7 +147,7 @@ class HeadsClassifier(_ScreeningClassifier):
         *,
         rules: ScreeningRules | None = None,
         topics: TopicMatcher | None = None,
-        batch_size: int = 64,
+        batch_size: int = 16,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.heads = _load_heads_for(encoder, heads_dir)
@@ -165,8 +166,7 @@ class HeadsClassifier(_ScreeningClassifier):
         self.complaint_threshold = metadata.complaint_threshold
         self.batch_size = batch_size
         tuned = "+lora" if adapter else ""
-        # int8 verdicts differ from fp32 ones (figures in the model card): the version says which.
-        precision = "+int8" if encoder.quantize else ""
+        precision = version_suffix(encoder.precision)
         self.version = (
             f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}{precision}"
         )
@@ -254,15 +254,17 @@ class SequenceClassifier(_ScreeningClassifier):
         *,
         label_map: Mapping[str, str] | None = None,
         allow_download: bool = False,
+        precision: str = "fp32",
         rules: ScreeningRules | None = None,
         topics: TopicMatcher | None = None,
-        batch_size: int = 64,
+        batch_size: int = 16,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.name = name
         self.location = resolve_encoder_location(name)
         self.label_map = dict(label_map or {})
         self.allow_download = allow_download
+        self.precision = precision
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
@@ -272,7 +274,7 @@ class SequenceClassifier(_ScreeningClassifier):
             if config_file.is_file()
             else hashlib.sha256(name.encode()).hexdigest()[:10]
         )
-        self.version = f"{short_name(name)}+seqcls-{fingerprint}"
+        self.version = f"{short_name(name)}+seqcls-{fingerprint}{version_suffix(precision)}"
 
     def _load(self):
         with self._lock:
@@ -286,13 +288,14 @@ class SequenceClassifier(_ScreeningClassifier):
                     allow_download=self.allow_download,
                 )
                 model.eval()
-                self._loaded = (tokenizer, model, map_labels(model.config.id2label, self.label_map))
+                labels = map_labels(model.config.id2label, self.label_map)
+                self._loaded = (tokenizer, prepare(model, self.precision), labels)
             return self._loaded
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         tokenizer, model, labels = self._load()
         sentiment_rows, complaint_rows, embedding_rows = [], [], []
-        with torch.inference_mode():
+        with torch.inference_mode(), forward_context(self.precision):
             for start in range(0, len(texts), self.batch_size):
                 batch = tokenizer(
                     texts[start : start + self.batch_size],
@@ -302,7 +305,7 @@ class SequenceClassifier(_ScreeningClassifier):
                     return_tensors="pt",
                 )
                 out = model(**batch, output_hidden_states=True)
-                probs = torch.softmax(out.logits, dim=-1)
+                probs = torch.softmax(out.logits.float(), dim=-1)
                 sentiment = torch.zeros(len(probs), len(SENTIMENTS))
                 complaint = torch.zeros(len(probs), 2)  # not, yes
                 for index, key in labels.items():
@@ -315,8 +318,9 @@ class SequenceClassifier(_ScreeningClassifier):
                     complaint_p = complaint[:, 1] / complaint.sum(dim=1).clamp(min=1e-9)
                 else:
                     complaint_p = sentiment[:, SENTIMENTS.index("negative")]
-                mask = batch["attention_mask"].unsqueeze(-1).to(out.hidden_states[-1].dtype)
-                embedding = (out.hidden_states[-1] * mask).sum(1) / mask.sum(1).clamp(min=1)
+                last = out.hidden_states[-1].float()
+                mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)
+                embedding = (last * mask).sum(1) / mask.sum(1).clamp(min=1)
                 sentiment_rows.append(sentiment)
                 complaint_rows.append(complaint_p)
                 embedding_rows.append(embedding)

@@ -21,6 +21,7 @@ from transformers.utils import logging as transformers_logging
 from config.classifier import DEFAULT_ENCODER
 from listener.classifying.errors import EncoderUnavailable
 from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
+from listener.classifying.precision import forward_context, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class Encoder:
         *,
         allow_download: bool = False,
         max_tokens: int = MAX_TOKENS,
-        quantize: bool = False,
+        precision: str = "fp32",
         adapter: Path | None = None,
     ) -> None:
         self.name = name or DEFAULT_ENCODER
@@ -101,7 +102,7 @@ class Encoder:
         self.location = resolve_encoder_location(name)
         self.allow_download = allow_download
         self.max_tokens = max_tokens
-        self.quantize = quantize
+        self.precision = precision  # fp32, bf16 or int8 (resolved: never "auto")
         self._lock = threading.Lock()
         self._tokenizer: PreTrainedTokenizerBase | None = None
         self._model: PreTrainedModel | None = None
@@ -112,7 +113,7 @@ class Encoder:
             self.name,
             allow_download=self.allow_download,
             max_tokens=self.max_tokens,
-            quantize=self.quantize,
+            precision=self.precision,
             adapter=adapter,
         )
 
@@ -132,11 +133,7 @@ class Encoder:
                 if self.adapter is not None:
                     model = merge_adapter(model, self.adapter)
                 model.eval()
-                if self.quantize:
-                    model = torch.ao.quantization.quantize_dynamic(
-                        model, {torch.nn.Linear}, dtype=torch.qint8
-                    )
-                self._tokenizer, self._model = tokenizer, model
+                self._tokenizer, self._model = tokenizer, prepare(model, self.precision)
             return self._tokenizer, self._model
 
     @property
@@ -147,7 +144,7 @@ class Encoder:
     def num_layers(self) -> int:
         return int(self._load()[1].config.num_hidden_layers)
 
-    def encode(self, texts: list[str], *, batch_size: int = 64, progress=None) -> torch.Tensor:
+    def encode(self, texts: list[str], *, batch_size: int = 16, progress=None) -> torch.Tensor:
         """Pooled states for each text, in input order. `progress(n_done)` is called per batch."""
         tokenizer, model = self._load()
         if not texts:
@@ -155,7 +152,7 @@ class Encoder:
         # Length bucketing: batches of similar length waste little work on padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         pooled: list[torch.Tensor | None] = [None] * len(texts)
-        with torch.inference_mode():
+        with torch.inference_mode(), forward_context(self.precision):
             for start in range(0, len(order), batch_size):
                 indices = order[start : start + batch_size]
                 batch = tokenizer(
@@ -165,7 +162,9 @@ class Encoder:
                     max_length=self.max_tokens,
                     return_tensors="pt",
                 )
-                states = model(**batch, output_hidden_states=True).hidden_states
+                states = [
+                    h.float() for h in model(**batch, output_hidden_states=True).hidden_states
+                ]
                 mask = batch["attention_mask"].unsqueeze(-1).to(states[0].dtype)
                 counts = mask.sum(dim=1).clamp(min=1)
                 layers = torch.stack([(h * mask).sum(dim=1) / counts for h in states], dim=1)

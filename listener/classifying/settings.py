@@ -35,23 +35,24 @@ def build_classifier(config: ClassifierConfig, *, data_dir: Path | None = None) 
     """Cheap: heavy weights load on the first `classify` call; torch is imported here."""
     from listener.classifying.classifier import HeadsClassifier, SequenceClassifier
     from listener.classifying.encoder import Encoder
+    from listener.classifying.precision import resolve_precision
 
     rules = ScreeningRules(
         max_chars=config.max_chars, supported_languages=tuple(config.supported_languages)
     )
     topics = TopicMatcher(config.topics, config.topic_threshold)
+    precision = resolve_precision(config.precision)
     if config.sequence_classification_model:
         return SequenceClassifier(
             config.sequence_classification_model,
             label_map=config.label_map,
             allow_download=config.allow_download,
+            precision=precision,
             rules=rules,
             topics=topics,
             batch_size=config.batch_size,
         )
-    encoder = Encoder(
-        config.encoder, allow_download=config.allow_download, quantize=config.quantize
-    )
+    encoder = Encoder(config.encoder, allow_download=config.allow_download, precision=precision)
     heads_dir = resolve_heads_dir(config, data_dir)
     logger.info("classifier: encoder %s, heads %s", config.encoder, heads_dir)
     return HeadsClassifier(

@@ -153,6 +153,8 @@ def test_brand_condition() -> None:
             "duplicate topic name",
         ),
         ("[classifier]\nbatch_size = 0\n", "classifier.batch_size"),
+        ('[classifier]\nprecision = "fp16"\n', "classifier.precision"),
+        ("[classifier]\nquantize = true\n", 'precision = "int8"'),
     ],
 )
 def test_invalid_rules_are_config_errors(snippet: str, message: str) -> None:

@@ -63,7 +63,8 @@ def test_fine_tuned_model_learns_a_tiny_sample(tuned: tuple[Path, Path, list[str
     assert any("epoch 60/60 done" in m for m in messages)
     blend_line = messages.index("the blend (0.7 tuned + 0.3 untuned) on the held-out rows:")
     assert "held out tiny-sentiment: macro-F1" in messages[blend_line + 1]
-    classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
+    settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision="fp32")
+    classifier = build_classifier(settings)
     verdicts = classifier.classify(TEXTS)
     assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
     assert [v.complaint for v in verdicts] == [False] * 4 + [True] * 4 + [False] * 4

@@ -14,6 +14,7 @@ from listener.classifying.encoder import Encoder
 from listener.classifying.fitting import FitOptions
 from listener.classifying.heads import Heads, HeadsUnavailable
 from listener.classifying.labels import FLAG_EMPTY, SENTIMENTS
+from listener.classifying.precision import native_bf16
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.training import LabelledSet, TrainOptions, train_heads
 
@@ -127,7 +128,8 @@ def tiny_heads(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_heads_trained_on_a_tiny_sample_learn_it(tiny_heads: tuple[Path, Path]) -> None:
     encoder_dir, heads_dir = tiny_heads
-    classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
+    settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision="fp32")
+    classifier = build_classifier(settings)
     verdicts = classifier.classify(POSITIVE + NEGATIVE + NEUTRAL)
     assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
     assert [v.complaint for v in verdicts] == [False] * 4 + [True] * 4 + [False] * 4
@@ -147,14 +149,42 @@ def test_saved_heads_are_small_and_reload_identically(tiny_heads: tuple[Path, Pa
     assert (heads_dir / "heads.safetensors").stat().st_size < 50_000
 
 
-def test_int8_verdicts_carry_their_own_model_version(tiny_heads: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_verdicts_carry_their_own_model_version(
+    tiny_heads: tuple[Path, Path], precision: str
+) -> None:
     encoder_dir, heads_dir = tiny_heads
-    settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, quantize=True)
+    settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision=precision)
     classifier = build_classifier(settings)
     verdicts = classifier.classify(POSITIVE + NEGATIVE)
-    assert classifier.version == f"encoder+heads-{Heads.fingerprint(heads_dir)}+int8"
+    assert classifier.version == f"encoder+heads-{Heads.fingerprint(heads_dir)}+{precision}"
     assert {v.model_version for v in verdicts} == {classifier.version}
     assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4
+
+
+def test_bf16_scores_stay_close_to_fp32(tiny_heads: tuple[Path, Path]) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    texts = POSITIVE + NEGATIVE + NEUTRAL
+    verdicts = {
+        precision: build_classifier(
+            ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision=precision)
+        ).classify(texts)
+        for precision in ("fp32", "bf16")
+    }
+    for full, half in zip(verdicts["fp32"], verdicts["bf16"], strict=True):
+        assert half.sentiment == full.sentiment
+        assert abs(half.complaint_score - full.complaint_score) < 0.02
+        for label in SENTIMENTS:
+            assert abs(half.sentiment_scores[label] - full.sentiment_scores[label]) < 0.02
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(
+    tiny_heads: tuple[Path, Path],
+) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    classifier = build_classifier(ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir))
+    expected = "+bf16" if native_bf16() else ""
+    assert classifier.version == f"encoder+heads-{Heads.fingerprint(heads_dir)}{expected}"
 
 
 def test_heads_refuse_an_encoder_they_were_not_trained_on(tiny_heads: tuple[Path, Path]) -> None:
