@@ -24,6 +24,9 @@ class Topic(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str = Field(min_length=1)
     examples: list[str] = Field(default_factory=list)
+    # Overrides [classifier] topic_threshold for this topic: broad topics (delays, in an airline's
+    # mentions) catch everyday posts such as "Boarding now" unless held to a higher similarity.
+    threshold: float | None = Field(default=None, ge=-1, le=1)
 
 
 class ClassifierConfig(BaseModel):

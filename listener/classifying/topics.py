@@ -2,7 +2,7 @@
 
 Each topic's centroid is the normalised mean of the sentence embeddings of its description and
 examples; a mention's topic is the centroid with the highest cosine similarity, if that
-similarity reaches the threshold.
+similarity reaches the topic's own threshold, or else the shared one.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class TopicMatcher:
             return [None] * len(embeddings)
         similarity = _normalise(embeddings) @ self._centroids_with(embed).T
         best, index = similarity.max(dim=1)
+        thresholds = [self.threshold if t.threshold is None else t.threshold for t in self.topics]
         return [
-            self.topics[int(i)].name if float(score) >= self.threshold else None
+            self.topics[int(i)].name if float(score) >= thresholds[int(i)] else None
             for score, i in zip(best, index, strict=True)
         ]

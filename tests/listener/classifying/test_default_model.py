@@ -61,6 +61,20 @@ def test_topics_match_above_the_threshold_only(classifier: Classifier) -> None:
     assert (bag.topic, money.topic, weather.topic) == ("lost_luggage", "billing", None)
 
 
+def test_a_broad_topic_held_to_its_own_threshold_skips_everyday_posts() -> None:
+    delay = {
+        "name": "delay",
+        "description": "Delayed or cancelled flights and missed connections",
+        "examples": ["flight delayed 4 hours", "they cancelled my flight"],
+    }
+    posts = ["Boarding now", "my flight is delayed 5 hours and I will miss my connection"]
+    loose = build_classifier(ClassifierConfig(topics=parse_topics([delay]))).classify(posts)
+    strict = parse_topics([{**delay, "threshold": 0.4}])
+    held = build_classifier(ClassifierConfig(topics=strict)).classify(posts)
+    assert [v.topic for v in loose] == ["delay", "delay"]
+    assert [v.topic for v in held] == [None, "delay"]
+
+
 def test_posts_the_model_cannot_judge_are_flagged_not_dropped(classifier: Classifier) -> None:
     verdicts = classifier.classify(
         [
