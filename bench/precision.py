@@ -1,13 +1,15 @@
 """How far bf16 and int8 verdicts move from fp32 ones, on the shared labelled data.
 
     .venv/bin/python bench/precision.py [--config config/demo.toml] [--rows N]
-        [--precisions bf16,int8] [--data-dir ../shared/data]
+        [--precisions bf16,int8] [--data-dir ../shared/data] [--heads DIR]
 
 For each precision: the share of verdicts (sentiment, complaint, topic) that differ from fp32,
 and the figures the issue sets goals on, so a faster setting can be checked against the "at most
 one point lost" rule. Topics use the config's topics (the demo's are airline ones) and are scored
 on negative airline tweets against their labelled reason. The bundled model was trained on these
-files: absolute figures are optimistic, differences between precisions are what to read.
+files: absolute figures are optimistic, differences between precisions are what to read. For
+honest figures, train a model on part of the data (`mentiondesk train --data PART --output DIR`)
+and pass the rest as --data-dir, the model as --heads.
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--rows", type=int, default=0, help="first N rows of each file; 0: all")
     parser.add_argument("--precisions", default="bf16,int8")
+    parser.add_argument("--heads", type=Path, default=None, help="another heads folder")
     args = parser.parse_args()
     if not args.data_dir.is_dir():
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
     settings: ClassifierConfig = load_config(args.config).classifier
+    if args.heads:
+        settings = settings.model_copy(update={"heads": args.heads})
     sets = load(args.data_dir, args.rows)
     reasons = negative_reasons(args.data_dir, args.rows)
     precisions = ["fp32", *args.precisions.split(",")]

@@ -42,9 +42,9 @@ class ClassifierConfig(BaseModel):
     label_map: dict[str, str] = Field(default_factory=dict)
     # Off by default: the classifier must work offline.
     allow_download: bool = False
-    # auto: bf16 where the CPU computes it natively (about 1.6x the mentions per second, verdicts
-    # as fp32's), else fp32. int8 is about 2x but costs general-topic sentiment recall -4 and topic
-    # F1 up to -6 (figures: listener/classifying/heads/MODEL_CARD.md), so only on request.
+    # auto: bf16 where the CPU computes it natively (about 1.9x fp32's mentions per second, and
+    # fp32's held-out figures), else fp32. int8 is faster still but costs general-topic sentiment
+    # recall -3 and topic F1 up to -7 (listener/classifying/heads/MODEL_CARD.md): on request only.
     precision: Precision = "auto"
     # Texts per forward pass, sorted by length first: small batches waste little on padding.
     batch_size: int = Field(default=16, ge=1, le=1024)
