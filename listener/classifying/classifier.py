@@ -28,7 +28,7 @@ from listener.classifying.encoder import (
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
-from listener.classifying.precision import forward_context, prepare, version_suffix
+from listener.classifying.precision import checked, forward_context, prepare, version_suffix
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
 
@@ -264,7 +264,7 @@ class SequenceClassifier(_ScreeningClassifier):
         self.location = resolve_encoder_location(name)
         self.label_map = dict(label_map or {})
         self.allow_download = allow_download
-        self.precision = precision
+        self.precision = checked(precision)
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._loaded: tuple | None = None

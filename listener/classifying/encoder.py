@@ -21,7 +21,7 @@ from transformers.utils import logging as transformers_logging
 from config.classifier import DEFAULT_ENCODER
 from listener.classifying.errors import EncoderUnavailable
 from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
-from listener.classifying.precision import forward_context, prepare
+from listener.classifying.precision import checked, forward_context, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Encoder:
         self.location = resolve_encoder_location(name)
         self.allow_download = allow_download
         self.max_tokens = max_tokens
-        self.precision = precision  # fp32, bf16 or int8 (resolved: never "auto")
+        self.precision = checked(precision)
         self._lock = threading.Lock()
         self._tokenizer: PreTrainedTokenizerBase | None = None
         self._model: PreTrainedModel | None = None

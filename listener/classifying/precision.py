@@ -13,6 +13,8 @@ from transformers import PreTrainedModel
 
 from config.classifier import Precision
 
+RESOLVED = ("fp32", "bf16", "int8")
+
 
 def native_bf16() -> bool:
     """Whether this CPU computes bf16 in hardware. torch only exposes this privately: if the
@@ -24,7 +26,14 @@ def native_bf16() -> bool:
 def resolve_precision(setting: Precision) -> str:
     if setting == "auto":
         return "bf16" if native_bf16() else "fp32"
-    return setting
+    return checked(setting)
+
+
+def checked(precision: str) -> str:
+    """A precision a model can run at; "auto" must have been resolved first."""
+    if precision not in RESOLVED:
+        raise ValueError(f"precision {precision!r} is not one of {', '.join(RESOLVED)}")
+    return precision
 
 
 def prepare(model: PreTrainedModel, precision: str) -> PreTrainedModel:

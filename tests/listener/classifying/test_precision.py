@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from listener.classifying.encoder import Encoder
 from listener.classifying.precision import (
     forward_context,
     native_bf16,
@@ -36,3 +37,8 @@ def test_explicit_precisions_are_kept_and_auto_follows_the_cpu() -> None:
     assert [resolve_precision(p) for p in ("fp32", "bf16", "int8")] == ["fp32", "bf16", "int8"]
     assert resolve_precision("auto") == ("bf16" if native_bf16() else "fp32")
     assert [version_suffix(p) for p in ("fp32", "bf16", "int8")] == ["", "+bf16", "+int8"]
+
+
+def test_an_encoder_refuses_a_precision_it_cannot_run_at() -> None:
+    with pytest.raises(ValueError, match="precision 'auto' is not one of fp32, bf16, int8"):
+        Encoder(precision="auto")
