@@ -21,6 +21,7 @@ from listener.classifying import lexicon
 from listener.classifying.encoder import (
     MAX_TOKENS,
     Encoder,
+    length_batches,
     load_pretrained,
     resolve_encoder_location,
     short_name,
@@ -294,11 +295,12 @@ class SequenceClassifier(_ScreeningClassifier):
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         tokenizer, model, labels = self._load()
-        sentiment_rows, complaint_rows, embedding_rows = [], [], []
+        sentiment_rows, complaint_rows, embedding_rows, order = [], [], [], []
         with torch.inference_mode(), forward_context(self.precision):
-            for start in range(0, len(texts), self.batch_size):
+            for indices in length_batches(texts, self.batch_size):
+                order.extend(indices)
                 batch = tokenizer(
-                    texts[start : start + self.batch_size],
+                    [texts[i] for i in indices],
                     padding=True,
                     truncation=True,
                     max_length=MAX_TOKENS,
@@ -325,7 +327,12 @@ class SequenceClassifier(_ScreeningClassifier):
                 complaint_rows.append(complaint_p)
                 embedding_rows.append(embedding)
                 if progress is not None:
-                    progress(min(start + self.batch_size, len(texts)))
+                    progress(len(order))
+        # Rows come out in length order; put them back in input order.
+        inverse = torch.empty(len(order), dtype=torch.long)
+        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
         return Predictions(
-            torch.cat(sentiment_rows), torch.cat(complaint_rows), torch.cat(embedding_rows)
+            torch.cat(sentiment_rows)[inverse],
+            torch.cat(complaint_rows)[inverse],
+            torch.cat(embedding_rows)[inverse],
         )

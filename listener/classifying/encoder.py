@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,6 +85,14 @@ def merge_adapter(model: PreTrainedModel, adapter: Path) -> PreTrainedModel:
         raise EncoderUnavailable(f"cannot apply the encoder adapter in {adapter}: {exc}") from exc
 
 
+def length_batches(texts: Sequence[str], batch_size: int) -> Iterator[list[int]]:
+    """Indices of the texts in batches of similar length, shortest first: short posts are not
+    padded to the length of a long one (about 1.3x on tweets, bench/classify.py)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
 class Encoder:
     """Mean-pooled hidden states of every layer: shape [texts, layers + 1, hidden]."""
 
@@ -149,12 +157,10 @@ class Encoder:
         tokenizer, model = self._load()
         if not texts:
             return torch.zeros(0, model.config.num_hidden_layers + 1, model.config.hidden_size)
-        # Length bucketing: batches of similar length waste little work on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         pooled: list[torch.Tensor | None] = [None] * len(texts)
+        done = 0
         with torch.inference_mode(), forward_context(self.precision):
-            for start in range(0, len(order), batch_size):
-                indices = order[start : start + batch_size]
+            for indices in length_batches(texts, batch_size):
                 batch = tokenizer(
                     [texts[i] for i in indices],
                     padding=True,
@@ -170,6 +176,7 @@ class Encoder:
                 layers = torch.stack([(h * mask).sum(dim=1) / counts for h in states], dim=1)
                 for row, index in enumerate(indices):
                     pooled[index] = layers[row]
+                done += len(indices)
                 if progress is not None:
-                    progress(min(start + batch_size, len(order)))
+                    progress(done)
         return torch.stack(pooled)  # type: ignore[arg-type]

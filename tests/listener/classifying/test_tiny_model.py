@@ -75,9 +75,10 @@ def make_tiny_encoder(folder: Path) -> Path:
     return folder
 
 
-def make_tiny_sequence_model(folder: Path, id2label: dict[int, str]) -> Path:
+def make_tiny_sequence_model(folder: Path, id2label: dict[int, str], **extra) -> Path:
     _save_tokenizer(folder)
-    config = _tiny_config(id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    label2id = {v: k for k, v in id2label.items()}
+    config = _tiny_config(id2label=id2label, label2id=label2id, **extra)
     BertForSequenceClassification(config).save_pretrained(folder)
     return folder
 
@@ -223,6 +224,7 @@ def test_sequence_model_with_complaint_labels_and_a_label_map(tmp_path: Path) ->
         ClassifierConfig(
             sequence_classification_model=str(folder),
             label_map={"LABEL_0": "negative", "LABEL_1": "positive"},
+            precision="fp32",  # compared with the model run in fp32 below
         )
     )
     (verdict,) = classifier.classify(["awful service"])
@@ -236,6 +238,23 @@ def test_sequence_model_with_complaint_labels_and_a_label_map(tmp_path: Path) ->
         )[0]
     expected = float(probs[2] / (probs[2] + probs[3]))
     assert verdict.complaint_score == pytest.approx(expected, abs=1e-3)
+
+
+def test_sequence_model_verdicts_stay_in_input_order(tmp_path: Path) -> None:
+    # Larger random weights than usual, so that each text gets clearly different scores.
+    labels = {0: "NEG", 1: "Neutral", 2: "positive"}
+    folder = make_tiny_sequence_model(tmp_path / "m", labels, initializer_range=0.3)
+    settings = ClassifierConfig(
+        sequence_classification_model=str(folder), batch_size=2, precision="fp32"
+    )
+    classifier = build_classifier(settings)
+    # Varied lengths, so the length-sorted batches run in another order than the input.
+    texts = ["lost my bag again and again", "good", "the flight is late", "love it", "awful"]
+    together = classifier.classify(texts)
+    alone = [classifier.classify([text])[0] for text in texts]
+    assert len({v.sentiment_scores["negative"] for v in alone}) == len(texts)
+    for pair in zip(together, alone, strict=True):
+        assert pair[0].sentiment_scores == pytest.approx(pair[1].sentiment_scores, abs=1e-3)
 
 
 def test_sequence_model_without_usable_labels_is_refused(tmp_path: Path) -> None:
