@@ -3,13 +3,14 @@ mentions at a time, in fp32, bf16 and int8 (dynamic, linear layers), and VADER b
 
     .venv/bin/python bench/classify.py [--texts 512] [--threads N] [--data FILE.csv]
         [--config mentiondesk.toml] [--heads DIR] [--precisions fp32,bf16,int8]
-        [--encoder-batch N]
+        [--encoder-batches 16] [--rounds 3]
 
 --config takes its [classifier] table (its topics cost a second, untuned pass when the heads
 carry an encoder adapter); --heads measures another heads folder, e.g. before/after a retrain;
---encoder-batch overrides the texts per forward pass (`batch_size`, default 16).
+--encoder-batches lists texts per forward pass to compare (`batch_size`; default: the config's).
 bf16 is slower than fp32 on CPUs without native bf16: the header says whether this one has it.
 
+Prints the median of --rounds runs and their range: on shared cores, one run can be 30 % off.
 Uses real tweets from the shared data when present (distinct texts, so no cache helps), else varied
 synthetic posts. Figures depend on the machine and on what else runs on it: report them with both.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -63,13 +65,14 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=None, help="use its [classifier] table")
     parser.add_argument("--heads", type=Path, default=None, help="another heads folder")
     parser.add_argument("--precisions", default="fp32,bf16,int8")
-    parser.add_argument("--encoder-batch", type=int, default=None, help="texts per forward pass")
+    parser.add_argument(
+        "--encoder-batches", default=None, help="texts per forward pass, e.g. 64,16"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many runs")
     args = parser.parse_args()
     settings = load_config(args.config).classifier if args.config else ClassifierConfig()
     if args.heads:
         settings = settings.model_copy(update={"heads": args.heads})
-    if args.encoder_batch:
-        settings = settings.model_copy(update={"batch_size": args.encoder_batch})
     if args.threads:
         torch.set_num_threads(args.threads)
     texts = load_texts(args.data, args.texts)
@@ -78,20 +81,30 @@ def main() -> None:
         f"threads, {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
-    print(
-        f"{len(settings.topics)} topic(s), {settings.batch_size} texts per forward pass, "
-        f"native bf16: {native_bf16()}",
-        file=sys.stderr,
-    )
-    print(f"{'model':46} {'batch':>5} {'mentions/s':>11}")
-    for precision in args.precisions.split(","):
-        classifier = build_classifier(settings.model_copy(update={"precision": precision}))
-        name = classifier.version  # ends in +bf16 or +int8 when not fp32
-        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
-            per_second = rate(classifier.classify, texts, batch_size)
-            print(f"{name:46} {batch_size:5d} {per_second:11.1f}", flush=True)
+    print(f"{len(settings.topics)} topic(s), native bf16: {native_bf16()}", file=sys.stderr)
+    passes = args.encoder_batches or str(settings.batch_size)
+    classifiers = []
+    for per_pass in (int(n) for n in passes.split(",")):
+        for precision in args.precisions.split(","):
+            update = {"precision": precision, "batch_size": per_pass}
+            classifier = build_classifier(settings.model_copy(update=update))
+            classifiers.append((f"{classifier.version} /{per_pass}", classifier))
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    # Rounds interleave the settings, so that a slow spell on shared cores hits them all alike.
+    rates: dict[tuple[str, int], list[float]] = {}
+    for round_number in range(1, args.rounds + 1):
+        for name, classifier in classifiers:
+            for batch_size in batch_sizes:
+                per_second = rate(classifier.classify, texts, batch_size)
+                rates.setdefault((name, batch_size), []).append(per_second)
+        print(f"round {round_number}/{args.rounds} done", file=sys.stderr, flush=True)
+    # The model's version (+bf16/+int8 unless fp32), then /texts per forward pass.
+    print(f"{'model':50} {'batch':>5} {'mentions/s':>11} {'range':>15}")
+    for (name, batch_size), values in rates.items():
+        span = f"{min(values):.1f}-{max(values):.1f}" if len(values) > 1 else ""
+        print(f"{name:50} {batch_size:5d} {statistics.median(values):11.1f} {span:>15}")
     vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)
-    print(f"{'VADER (lexicon)':46} {'-':>5} {vader:11.1f}")
+    print(f"{'VADER (lexicon)':50} {'-':>5} {vader:11.1f}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class ClassifierConfig(BaseModel):
     label_map: dict[str, str] = Field(default_factory=dict)
     # Off by default: the classifier must work offline.
     allow_download: bool = False
-    # auto: bf16 where the CPU computes it natively (about 1.9x fp32's mentions per second, and
+    # auto: bf16 where the CPU computes it natively (1.5-2x fp32's mentions per second, with
     # fp32's held-out figures), else fp32. int8 is faster still but costs general-topic sentiment
     # recall -3 and topic F1 up to -7 (listener/classifying/heads/MODEL_CARD.md): on request only.
     precision: Precision = "auto"
