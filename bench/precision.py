@@ -23,6 +23,7 @@ from pathlib import Path
 from config.settings import load_config
 from listener.classifying import metrics
 from listener.classifying.datasets import COMPLAINT_LABELS, read_labelled
+from listener.classifying.labels import SENTIMENTS
 from listener.classifying.settings import ClassifierConfig, build_classifier
 
 # Labelled negative reasons in the airline file that the demo topics stand for.
@@ -103,7 +104,7 @@ def main() -> None:
         airline = [v.sentiment for v in mine["airline sentiment"]]
         general = [v.sentiment for v in mine["general-topic sentiment"]]
         complaint = [COMPLAINT_LABELS[int(v.complaint)] for v in mine["complaint"]]
-        labels = ["negative", "neutral", "positive"]
+        labels = list(SENTIMENTS)
         figures = [
             metrics.report(sets["airline sentiment"][1], airline, labels).macro_f1,
             metrics.report(sets["general-topic sentiment"][1], general, labels).macro_recall,

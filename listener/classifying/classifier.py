@@ -329,8 +329,7 @@ class SequenceClassifier(_ScreeningClassifier):
                 if progress is not None:
                     progress(len(order))
         # Rows come out in length order; put them back in input order.
-        inverse = torch.empty(len(order), dtype=torch.long)
-        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
+        inverse = torch.argsort(torch.tensor(order))
         return Predictions(
             torch.cat(sentiment_rows)[inverse],
             torch.cat(complaint_rows)[inverse],
