@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 from listener.classifying import lexicon, metrics
 from listener.classifying.datasets import (
@@ -109,9 +111,7 @@ def encode_all(
     encoder: Encoder, texts: list[str], *, cache: Path | None, say: Say
 ) -> dict[str, torch.Tensor]:
     """Pooled states per text key; a cache file makes retraining with corrections quick."""
-    store: dict[str, torch.Tensor] = {}
-    if cache is not None and cache.is_file():
-        store = torch.load(cache, weights_only=True)
+    store = _read_cache(cache, say) if cache is not None and cache.is_file() else {}
     missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in store))
     if missing:
         step = max(1, len(missing) // 20)
@@ -127,8 +127,18 @@ def encode_all(
             store[_text_key(text)] = row.to(torch.float16)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(store, cache)
+            save_file(store, str(cache))
     return store
+
+
+def _read_cache(cache: Path, say: Say) -> dict[str, torch.Tensor]:
+    """The cached pooled states. A cache that cannot be read (damaged, or another format) only
+    costs time: it is rebuilt rather than stopping the training."""
+    try:
+        return load_file(str(cache))
+    except (OSError, SafetensorError) as exc:
+        say(f"embedding cache {cache} is unreadable ({exc}): encoding again and rewriting it")
+        return {}
 
 
 def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:

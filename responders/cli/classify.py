@@ -124,7 +124,7 @@ def train(
     cache: Path | None = typer.Option(
         None,
         "--cache",
-        help="Untuned encoder's embedding cache (default: <data dir>/embedding-cache.pt).",
+        help="Untuned encoder's embedding cache (default: <data dir>/embedding-cache.safetensors).",
     ),
     config: Path = ConfigOption,
 ) -> None:
@@ -169,7 +169,7 @@ def train(
         typer.echo(message, err=True)
 
     try:
-        cache = cache or data_dir / "embedding-cache.pt"
+        cache = cache or data_dir / "embedding-cache.safetensors"
         heads_options = TrainOptions(dev_fraction=dev_fraction)
         if method == FINE_TUNE:
             trained = train_blended(

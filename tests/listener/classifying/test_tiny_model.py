@@ -142,6 +142,28 @@ def test_heads_trained_on_a_tiny_sample_learn_it(tiny_heads: tuple[Path, Path]) 
         assert 0.0 <= verdict.complaint_score <= 1.0
 
 
+def test_the_embedding_cache_is_reused_and_a_damaged_one_rebuilt(
+    tiny_heads: tuple[Path, Path], tmp_path: Path
+) -> None:
+    encoder_dir, _ = tiny_heads
+    cache = tmp_path / "embedding-cache.safetensors"
+
+    def train(cache: Path) -> list[str]:
+        messages: list[str] = []
+        encoder = Encoder(str(encoder_dir))
+        options = tiny_heads_options()
+        train_heads(encoder, _tiny_sets(), options=options, cache=cache, say=messages.append)
+        return messages
+
+    assert any("encoding 12 texts" in m for m in train(cache))
+    assert not any("encoding" in m for m in train(cache))  # every text came from the cache
+    cache.write_bytes(b"not a cache")
+    rebuilt = train(cache)
+    assert any(f"embedding cache {cache} is unreadable" in m for m in rebuilt)
+    assert any("encoding 12 texts" in m for m in rebuilt)
+    assert not any("encoding" in m for m in train(cache))
+
+
 def test_saved_heads_are_small_and_reload_identically(tiny_heads: tuple[Path, Path]) -> None:
     encoder_dir, heads_dir = tiny_heads
     first = HeadsClassifier(Encoder(str(encoder_dir)), heads_dir).classify(["lost my bag"])
