@@ -23,6 +23,7 @@ from listener.classifying import lexicon
 from listener.classifying.encoder import Encoder, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import ADAPTER_SUBDIR
+from listener.classifying.precision import checked, forward_context
 from listener.classifying.training import (
     HeldOut,
     LabelledSet,
@@ -63,6 +64,7 @@ class FineTuneOptions:
     lexicon: bool = True
     dev_fraction: float = 0.15  # 0: no held-out figures, fit once on everything
     seed: int = 7
+    precision: str = "fp32"  # or bf16: matmuls under autocast (precision.training_precision)
 
 
 @dataclass
@@ -124,6 +126,7 @@ class _Trainer:
     def __init__(self, encoder: Encoder, metadata: HeadsMetadata, options: FineTuneOptions):
         from peft import LoraConfig, get_peft_model
 
+        checked(options.precision)
         torch.manual_seed(options.seed)
         self.tokenizer, base = encoder.fresh_model()
         self.max_tokens = encoder.max_tokens
@@ -190,7 +193,8 @@ class _Trainer:
         for epoch in range(1, options.epochs + 1):
             running = 0.0
             for batch in _batches(examples, options.batch_size, rng):
-                loss = self.loss(batch)
+                with forward_context(options.precision):
+                    loss = self.loss(batch)
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -210,9 +214,9 @@ class _Trainer:
         """[n, 3] sentiment probabilities, or [n] P(complaint)."""
         head = self.heads.sentiment if task == "sentiment" else self.heads.complaint
         rows = []
-        with torch.inference_mode():
+        with torch.inference_mode(), forward_context(self.options.precision):
             for start in range(0, len(texts), 128):
-                logits = head(self.features(texts[start : start + 128]))
+                logits = head(self.features(texts[start : start + 128])).float()
                 rows.append(
                     torch.softmax(logits, dim=1)
                     if task == "sentiment"
@@ -247,7 +251,7 @@ def fine_tune(
         splits = [split_indices(len(s.texts), options.dev_fraction, options.seed) for s in sets]
         say(
             f"fine-tuning on {100 - options.dev_fraction * 100:.0f}% "
-            f"({options.epochs} epochs), measuring the rest"
+            f"({options.epochs} epochs, {options.precision}), measuring the rest"
         )
         trainer = _Trainer(encoder, metadata, options)
         trainer.fit(_examples(sets, [train for train, _ in splits]), say)
@@ -259,7 +263,8 @@ def fine_tune(
             probabilities = trainer.probabilities(labelled.task, texts)
             held_out.append(HeldOut(labelled.task, labelled.name, texts, truth, probabilities))
     figures, reports = measure(held_out, say)
-    say(f"fine-tuning on all {sum(len(s.texts) for s in sets)} rows ({options.epochs} epochs)")
+    rows = sum(len(s.texts) for s in sets)
+    say(f"fine-tuning on all {rows} rows ({options.epochs} epochs, {options.precision})")
     trainer = _Trainer(encoder, metadata, options)
     trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
     metadata.figures = figures

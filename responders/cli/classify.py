@@ -132,6 +132,7 @@ def train(
     from listener.classifying.blending import train_blended
     from listener.classifying.encoder import Encoder
     from listener.classifying.finetuning import FineTuneOptions
+    from listener.classifying.precision import training_precision
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
         LabelledSet,
@@ -175,7 +176,11 @@ def train(
             trained = train_blended(
                 encoder,
                 sets,
-                fine_tune_options=FineTuneOptions(epochs=epochs, dev_fraction=dev_fraction),
+                fine_tune_options=FineTuneOptions(
+                    epochs=epochs,
+                    dev_fraction=dev_fraction,
+                    precision=training_precision(settings.precision),
+                ),
                 heads_options=heads_options,
                 cache=cache,
                 say=say,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import responders.cli.classify  # noqa: F401  (registers the commands)
+from listener.classifying.precision import native_bf16
 from listener.classifying.service import record_correction
 from listener.sources.base import FetchResult, RawAuthor, RawMention
 from listener.store.ingest import store_fetch_result
@@ -189,6 +190,9 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     assert "corrections: 1 sentiment, 1 complaint" in result.stderr
     assert "held out sentiment: macro-F1" in result.stderr
     assert progress in result.stderr
+    if adapter:  # fine-tuning computes in bf16 exactly where the CPU does it natively
+        precision = "bf16" if native_bf16() else "fp32"
+        assert f"(3 epochs, {precision}), measuring the rest" in result.stderr
     version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
     assert (tmp_path / "data" / "heads" / "heads.safetensors").is_file()
     assert (tmp_path / "data" / "heads" / "adapter").is_dir() == adapter

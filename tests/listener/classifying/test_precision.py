@@ -11,6 +11,7 @@ from listener.classifying.precision import (
     native_bf16,
     prepare,
     resolve_precision,
+    training_precision,
     version_suffix,
 )
 
@@ -42,3 +43,8 @@ def test_explicit_precisions_are_kept_and_auto_follows_the_cpu() -> None:
 def test_an_encoder_refuses_a_precision_it_cannot_run_at() -> None:
     with pytest.raises(ValueError, match="precision 'auto' is not one of fp32, bf16, int8"):
         Encoder(precision="auto")
+
+
+def test_training_computes_in_bf16_only_where_inference_would() -> None:
+    assert [training_precision(p) for p in ("fp32", "bf16", "int8")] == ["fp32", "bf16", "fp32"]
+    assert training_precision("auto") == ("bf16" if native_bf16() else "fp32")
