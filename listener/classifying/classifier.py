@@ -23,6 +23,7 @@ from listener.classifying.encoder import (
     Encoder,
     length_batches,
     load_pretrained,
+    mean_pool,
     resolve_encoder_location,
     short_name,
 )
@@ -320,9 +321,7 @@ class SequenceClassifier(_ScreeningClassifier):
                     complaint_p = complaint[:, 1] / complaint.sum(dim=1).clamp(min=1e-9)
                 else:
                     complaint_p = sentiment[:, SENTIMENTS.index("negative")]
-                last = out.hidden_states[-1].float()
-                mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)
-                embedding = (last * mask).sum(1) / mask.sum(1).clamp(min=1)
+                embedding = mean_pool(out.hidden_states[-1].float(), batch["attention_mask"])
                 sentiment_rows.append(sentiment)
                 complaint_rows.append(complaint_p)
                 embedding_rows.append(embedding)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from listener.classifying import lexicon
-from listener.classifying.encoder import Encoder, quiet_peft
+from listener.classifying.encoder import Encoder, mean_pool, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import ADAPTER_SUBDIR
 from listener.classifying.precision import checked, forward_context
@@ -148,8 +148,7 @@ class _Trainer:
             texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
         )
         states = self.model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        pooled = mean_pool(states, batch["attention_mask"])
         if self.options.lexicon:
             pooled = torch.cat([pooled, lexicon.features(texts)], dim=1)
         return pooled
