@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from listener.classifying import lexicon, metrics
 from listener.classifying.datasets import (
@@ -34,6 +34,7 @@ from listener.classifying.labels import SENTIMENTS
 logger = logging.getLogger(__name__)
 
 SET_WEIGHT_CAP = 3.0
+CACHE_ENCODER_KEY = "encoder"  # the embedding cache's metadata: which encoder made its states
 Say = Callable[[str], None]
 
 
@@ -111,7 +112,7 @@ def encode_all(
     encoder: Encoder, texts: list[str], *, cache: Path | None, say: Say
 ) -> dict[str, torch.Tensor]:
     """Pooled states per text key; a cache file makes retraining with corrections quick."""
-    store = _read_cache(cache, say) if cache is not None and cache.is_file() else {}
+    store = _read_cache(cache, encoder.name, say) if cache is not None and cache.is_file() else {}
     missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in store))
     if missing:
         step = max(1, len(missing) // 20)
@@ -127,15 +128,24 @@ def encode_all(
             store[_text_key(text)] = row.to(torch.float16)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            save_file(store, str(cache))
+            save_file(store, str(cache), metadata={CACHE_ENCODER_KEY: encoder.name})
     return store
 
 
-def _read_cache(cache: Path, say: Say) -> dict[str, torch.Tensor]:
-    """The cached pooled states. A cache that cannot be read (damaged, or another format) only
-    costs time: it is rebuilt rather than stopping the training."""
+def _read_cache(cache: Path, encoder_name: str, say: Say) -> dict[str, torch.Tensor]:
+    """The cached pooled states. A cache that cannot be read (damaged, or another format) or that
+    another encoder made only costs time: it is rebuilt rather than stopping or spoiling the
+    training (its keys are texts, so another encoder's states would be taken for this one's)."""
     try:
-        return load_file(str(cache))
+        with safe_open(str(cache), framework="pt") as handle:
+            made_with = (handle.metadata() or {}).get(CACHE_ENCODER_KEY)
+            if made_with != encoder_name:
+                say(
+                    f"embedding cache {cache} was made with encoder {made_with or '(not recorded)'}"
+                    f", not {encoder_name}: encoding again and rewriting it"
+                )
+                return {}
+            return {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
     except (OSError, SafetensorError) as exc:
         say(f"embedding cache {cache} is unreadable ({exc}): encoding again and rewriting it")
         return {}

@@ -142,13 +142,13 @@ def test_heads_trained_on_a_tiny_sample_learn_it(tiny_heads: tuple[Path, Path]) 
         assert 0.0 <= verdict.complaint_score <= 1.0
 
 
-def test_the_embedding_cache_is_reused_and_a_damaged_one_rebuilt(
+def test_the_embedding_cache_is_reused_and_a_damaged_or_foreign_one_rebuilt(
     tiny_heads: tuple[Path, Path], tmp_path: Path
 ) -> None:
     encoder_dir, _ = tiny_heads
     cache = tmp_path / "embedding-cache.safetensors"
 
-    def train(cache: Path) -> list[str]:
+    def train(cache: Path, encoder_dir: Path = encoder_dir) -> list[str]:
         messages: list[str] = []
         encoder = Encoder(str(encoder_dir))
         options = tiny_heads_options()
@@ -162,6 +162,13 @@ def test_the_embedding_cache_is_reused_and_a_damaged_one_rebuilt(
     assert any(f"embedding cache {cache} is unreadable" in m for m in rebuilt)
     assert any("encoding 12 texts" in m for m in rebuilt)
     assert not any("encoding" in m for m in train(cache))
+    other_encoder = make_tiny_encoder(tmp_path / "other-encoder")
+    switched = train(cache, other_encoder)
+    assert any(f"made with encoder {encoder_dir}, not {other_encoder}" in m for m in switched), (
+        switched
+    )
+    assert any("encoding 12 texts" in m for m in switched)
+    assert not any("encoding" in m for m in train(cache, other_encoder))
 
 
 def test_saved_heads_are_small_and_reload_identically(tiny_heads: tuple[Path, Path]) -> None:
