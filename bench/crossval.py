@@ -28,12 +28,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from config.settings import load_config
 from listener.classifying import metrics
 from listener.classifying.blending import train_blended
 from listener.classifying.datasets import COMPLAINT_LABELS
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuneOptions
+from listener.classifying.heads import blend
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
 from listener.classifying.settings import ClassifierConfig, build_classifier
@@ -101,13 +104,6 @@ def read_probabilities(classifier, test: list[LabelledSet]) -> dict[str, list]:
     return readings
 
 
-def mix(tuned: list, untuned: list, weight: float) -> list:
-    """heads.blend on plain lists: what the classifier computes with that blend weight."""
-    if tuned and isinstance(tuned[0], list):
-        return [mix(a, b, weight) for a, b in zip(tuned, untuned, strict=True)]
-    return [(1 - weight) * a + weight * b for a, b in zip(tuned, untuned, strict=True)]
-
-
 def goal_figures(test: list[LabelledSet], labels_of) -> dict[str, float]:
     """The goal figures of one model on one fold; labels_of(set) gives its predicted labels."""
     figures = {}
@@ -144,7 +140,10 @@ def judge(args, settings: ClassifierConfig, folder: Path, test: list[LabelledSet
     untuned = read_probabilities(classifier, test)
     models["tuned alone"] = goal_figures(test, labels(tuned))
     for weight in sorted({shipped, *args.weights}):
-        mixed = {name: mix(tuned[name], untuned[name], weight) for name in tuned}
+        mixed = {
+            name: blend(torch.tensor(tuned[name]), torch.tensor(untuned[name]), weight).tolist()
+            for name in tuned
+        }
         models[f"blend {weight:.2f}"] = goal_figures(test, labels(mixed))
     models["untuned heads"] = goal_figures(test, labels(untuned))
     return models
