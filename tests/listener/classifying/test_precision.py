@@ -7,8 +7,10 @@ import torch
 
 from listener.classifying.encoder import Encoder
 from listener.classifying.precision import (
+    FullRangeInt8Linear,
     forward_context,
     native_bf16,
+    native_int8_sums,
     prepare,
     resolve_precision,
     training_precision,
@@ -32,6 +34,40 @@ def test_int8_replaces_linear_layers_with_dynamically_quantised_ones() -> None:
     prepared = prepare(model, "int8")
     assert isinstance(prepared[0], torch.ao.nn.quantized.dynamic.Linear)
     assert prepare(model, "bf16") is model
+
+
+def test_int8_keeps_a_layers_small_rows_beside_its_large_ones() -> None:
+    # One output row 100x larger than the rest: one scale for the whole layer would round the
+    # small rows to a handful of levels; one scale per row keeps them.
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 8, bias=False)
+    with torch.no_grad():
+        layer.weight[0] *= 100
+    inputs = torch.randn(32, 64)
+    with torch.inference_mode():
+        exact = layer(inputs)
+        quantised = prepare(torch.nn.Sequential(layer), "int8")(inputs)
+    small_rows = slice(1, None)
+    error = (quantised[:, small_rows] - exact[:, small_rows]).norm() / exact[:, small_rows].norm()
+    assert error < 0.02
+
+
+@pytest.mark.skipif(not native_int8_sums(), reason="this CPU has no VNNI: int8 keeps 7-bit inputs")
+def test_int8_activations_use_all_8_bits_where_the_cpu_sums_in_32_bits() -> None:
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(256, 256)
+    inputs = torch.randn(64, 256)
+    with torch.inference_mode():
+        exact = layer(inputs)
+        full = prepare(torch.nn.Sequential(layer), "int8")
+        seven_bits = torch.ao.quantization.quantize_dynamic(
+            torch.nn.Sequential(layer),
+            {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
+        )
+        assert isinstance(full[0], FullRangeInt8Linear)
+        full_error = (full(inputs) - exact).norm()
+        seven_bit_error = (seven_bits(inputs) - exact).norm()
+    assert full_error < 0.7 * seven_bit_error
 
 
 def test_explicit_precisions_are_kept_and_auto_follows_the_cpu() -> None:
