@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/crossval.py [--folds 5] [--method fine-tune|heads]
         [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N] [--epochs 3]
-        [--config config/demo.toml] [--cache FILE] [--json FILE]
+        [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
 
 Every labelled file is shuffled (seed 7) and cut into K folds. For each fold, a model is trained
 on the other folds of every file the way `mentiondesk train --dev-fraction 0` trains one, saved,
@@ -12,8 +12,8 @@ mixed at its blend weight and the other --weights, and as its two parts alone (t
 untuned heads), so the blend weight can be chosen on rows no model was trained on. Prints a line
 per fold and model, then mean ± standard deviation over the folds: airline sentiment macro-F1,
 general-topic (TweetEval) macro-recall and complaint macro-F1, the figures issue 3 sets goals on.
-One fine-tuning fold takes 20-30 minutes on 2 CPU cores: `--rows 40 --epochs 1` checks the script
-in a minute.
+One fine-tuning fold takes 20-40 minutes on 2 CPU cores: `--rows 40 --epochs 1` checks the script
+in a minute, and `--only-folds` finishes a run that was stopped early (the folds are the same).
 """
 
 from __future__ import annotations
@@ -201,9 +201,18 @@ def main() -> None:
         help="the untuned heads' shares of the blend to score beside the shipped one",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--only-folds",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=None,
+        help="run only these folds (1 to --folds), e.g. to finish a run stopped early",
+    )
     args = parser.parse_args()
     if args.folds < 2:
         sys.exit(f"--folds must be at least 2, not {args.folds}")
+    wanted = args.only_folds or list(range(1, args.folds + 1))
+    if not set(wanted) <= set(range(1, args.folds + 1)):
+        sys.exit(f"--only-folds {wanted} must lie between 1 and --folds ({args.folds})")
     if not args.data_dir.is_dir():
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
     settings: ClassifierConfig = load_config(args.config).classifier
@@ -218,6 +227,8 @@ def main() -> None:
     names = [name for name, _ in GOALS.values()]
     print(f"{'fold':4} {'model':22} " + " ".join(f"{n:>12}" for n in names) + f" {'minutes':>8}")
     for number, fold in enumerate(make_folds(sets, args.folds), start=1):
+        if number not in wanted:
+            continue
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "heads"
@@ -235,13 +246,14 @@ def main() -> None:
             )
         if args.json:  # after every fold: a long run stopped early keeps what it measured
             args.json.write_text(json.dumps({"folds": results}, indent=2))
-    print(f"mean ± standard deviation over {args.folds} folds:")
+    print(f"mean ± standard deviation over folds {', '.join(map(str, wanted))}:")
     summary = {}
     for model, per_fold in results.items():
         cells, summary[model] = [], {}
         for name in names:
             values = [f[name] for f in per_fold if name in f]
-            mean, spread = statistics.mean(values), statistics.stdev(values)
+            mean = statistics.mean(values)
+            spread = statistics.stdev(values) if len(values) > 1 else 0.0
             summary[model][name] = {"mean": round(mean, 2), "sd": round(spread, 2)}
             cells.append(f"{mean:6.2f} ± {spread:3.1f}")
         print(f"{'':4} {model:22} " + " ".join(f"{c:>12}" for c in cells))
