@@ -58,7 +58,7 @@ class FullRangeInt8Linear(quantized_dynamic.Linear):
 
 
 def native_int8_sums() -> bool:
-    """Whether this CPU adds int8 products in 32 bits (VNNI); private in torch, as for bf16."""
+    """Whether this CPU adds int8 products in 32 bits (AVX512-VNNI); private in torch, as bf16's."""
     return bool(getattr(torch.cpu, "_is_vnni_supported", lambda: False)())
 
 
