@@ -20,11 +20,15 @@ from config.classifier import Precision
 RESOLVED = ("fp32", "bf16", "int8")
 
 
-def native_bf16() -> bool:
-    """Whether this CPU computes bf16 in hardware. torch only exposes this privately: if the
-    probes move, we fall back to fp32, which is always correct."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+def _cpu_reports(*probes: str) -> bool:
+    """Whether any of torch's private CPU feature probes answers yes. If the probes move, the
+    answer is no, and the caller falls back to what is always correct."""
     return any(bool(getattr(torch.cpu, probe, lambda: False)()) for probe in probes)
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (else fp32 is used)."""
+    return _cpu_reports("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 
 
 def resolve_precision(setting: Precision) -> str:
@@ -58,8 +62,8 @@ class FullRangeInt8Linear(quantized_dynamic.Linear):
 
 
 def native_int8_sums() -> bool:
-    """Whether this CPU adds int8 products in 32 bits (AVX512-VNNI); private in torch, as bf16's."""
-    return bool(getattr(torch.cpu, "_is_vnni_supported", lambda: False)())
+    """Whether this CPU adds int8 products in 32 bits (AVX512-VNNI; else inputs keep 7 bits)."""
+    return _cpu_reports("_is_vnni_supported")
 
 
 def int8_linear_class() -> type[quantized_dynamic.Linear]:
