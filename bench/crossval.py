@@ -1,7 +1,8 @@
 """Cross-validated figures of the shipped recipe, beside VADER's, on the shared labelled data.
 
     .venv/bin/python bench/crossval.py [--folds 5] [--method fine-tune|heads]
-        [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N] [--epochs 3]
+        [--tune lora|all] [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N]
+        [--epochs 3]
         [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
 
 Every labelled file is shuffled (seed 7) and cut into K folds. For each fold, a model is trained
@@ -35,7 +36,7 @@ from listener.classifying import metrics
 from listener.classifying.blending import train_blended
 from listener.classifying.datasets import COMPLAINT_LABELS
 from listener.classifying.encoder import Encoder
-from listener.classifying.finetuning import FineTuneOptions
+from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
 from listener.classifying.heads import blend
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
@@ -166,6 +167,7 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
             fold.train,
             fine_tune_options=FineTuneOptions(
                 epochs=args.epochs,
+                tune=args.tune,
                 dev_fraction=0,
                 precision=training_precision(settings.precision),
             ),
@@ -188,6 +190,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--rows", type=int, default=0, help="first N rows of each file; 0: all")
     parser.add_argument("--epochs", type=int, default=FineTuneOptions().epochs)
+    parser.add_argument(
+        "--tune",
+        choices=TUNE_CHOICES,
+        default=FineTuneOptions().tune,
+        help="what fine-tuning changes in the encoder: a LoRA adapter, or every layer",
+    )
     parser.add_argument(
         "--cache",
         type=Path,

@@ -70,7 +70,7 @@ def train_blended(
 ) -> Blended:
     say("1/2: heads over the untuned encoder")
     untuned = train_heads(encoder, sets, options=heads_options, cache=cache, say=say)
-    say("2/2: the encoder tuned with LoRA, with its own heads")
+    say("2/2: the tuned encoder, with its own heads")
     tuned, tuned_result = fine_tune(encoder, sets, options=fine_tune_options, say=say)
     figures: dict[str, float] = {}
     if tuned_result.held_out:

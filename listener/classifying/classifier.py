@@ -30,6 +30,7 @@ from listener.classifying.encoder import (
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
+from listener.classifying.locations import TUNED_ENCODER_FILE
 from listener.classifying.precision import checked, forward_context, prepare, version_suffix
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
@@ -140,7 +141,8 @@ class _ScreeningClassifier:
 
 
 class HeadsClassifier(_ScreeningClassifier):
-    """Heads over an encoder; with a fine-tuned model, its adapter and the blended untuned heads."""
+    """Heads over an encoder; with a fine-tuned model, its adapter (or tuned layers) and the
+    blended untuned heads."""
 
     def __init__(
         self,
@@ -154,8 +156,14 @@ class HeadsClassifier(_ScreeningClassifier):
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.heads = _load_heads_for(encoder, heads_dir)
         metadata = self.heads.metadata
-        adapter = metadata.encoder_adapter
-        self.encoder = encoder.with_adapter(heads_dir / adapter) if adapter else encoder
+        adapter, weights = metadata.encoder_adapter, metadata.encoder_weights
+        if adapter or weights:
+            self.encoder = encoder.tuned(
+                adapter=heads_dir / adapter if adapter else None,
+                weights=heads_dir / weights / TUNED_ENCODER_FILE if weights else None,
+            )
+        else:
+            self.encoder = encoder
         # Topics compare what posts are about. An encoder tuned for sentiment groups them by mood
         # instead (lost-luggage topic F1 fell from 71 to 51), so topics use the untuned one.
         self.untuned_encoder = encoder
@@ -167,7 +175,7 @@ class HeadsClassifier(_ScreeningClassifier):
         self.blend_weight = metadata.blend_weight
         self.complaint_threshold = metadata.complaint_threshold
         self.batch_size = batch_size
-        tuned = "+lora" if adapter else ""
+        tuned = "+lora" if adapter else "+tuned" if weights else ""
         precision = version_suffix(encoder.precision)
         self.version = (
             f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}{precision}"

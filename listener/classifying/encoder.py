@@ -85,6 +85,29 @@ def merge_adapter(model: PreTrainedModel, adapter: Path) -> PreTrainedModel:
         raise EncoderUnavailable(f"cannot apply the encoder adapter in {adapter}: {exc}") from exc
 
 
+def load_tuned_weights(model: PreTrainedModel, weights: Path) -> PreTrainedModel:
+    """Put a fully tuned encoder's saved layers in place of the base model's."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    logger.info("loading tuned encoder weights %s", weights)
+    try:
+        tensors = load_file(str(weights))
+    except (OSError, SafetensorError) as exc:
+        raise EncoderUnavailable(f"cannot read the tuned encoder weights {weights}: {exc}") from exc
+    expected = model.state_dict()
+    for name, tensor in tensors.items():
+        # A file saved from another encoder must not half-load: say which weight does not fit.
+        if name not in expected or expected[name].shape != tensor.shape:
+            shape = tuple(expected[name].shape) if name in expected else "no such weight"
+            raise EncoderUnavailable(
+                f"tuned encoder weights {weights} do not fit the encoder: {name} is "
+                f"{tuple(tensor.shape)} in the file, {shape} in the encoder"
+            )
+    model.load_state_dict(tensors, strict=False)
+    return model
+
+
 def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """[batch, tokens, hidden] -> [batch, hidden]: the mean over real tokens, padding left out."""
     mask = attention_mask.unsqueeze(-1).to(states.dtype)
@@ -110,9 +133,11 @@ class Encoder:
         max_tokens: int = MAX_TOKENS,
         precision: str = "fp32",
         adapter: Path | None = None,
+        tuned_weights: Path | None = None,
     ) -> None:
         self.name = name or DEFAULT_ENCODER
         self.adapter = adapter
+        self.tuned_weights = tuned_weights
         self.location = resolve_encoder_location(name)
         self.allow_download = allow_download
         self.max_tokens = max_tokens
@@ -121,14 +146,16 @@ class Encoder:
         self._tokenizer: PreTrainedTokenizerBase | None = None
         self._model: PreTrainedModel | None = None
 
-    def with_adapter(self, adapter: Path) -> Encoder:
-        """The same encoder with a LoRA adapter merged in when it loads (nothing loads now)."""
+    def tuned(self, *, adapter: Path | None = None, weights: Path | None = None) -> Encoder:
+        """The same encoder with a LoRA adapter merged in, or fully tuned layers put in, when it
+        loads (nothing loads now)."""
         return Encoder(
             self.name,
             allow_download=self.allow_download,
             max_tokens=self.max_tokens,
             precision=self.precision,
             adapter=adapter,
+            tuned_weights=weights,
         )
 
     def fresh_model(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
@@ -146,6 +173,8 @@ class Encoder:
                 tokenizer, model = self.fresh_model()
                 if self.adapter is not None:
                     model = merge_adapter(model, self.adapter)
+                if self.tuned_weights is not None:
+                    model = load_tuned_weights(model, self.tuned_weights)
                 model.eval()
                 self._tokenizer, self._model = tokenizer, prepare(model, self.precision)
             return self._tokenizer, self._model

@@ -1,10 +1,12 @@
-"""Fine-tuning: LoRA adapters on the encoder, trained jointly with linear sentiment and complaint
-heads.
+"""Fine-tuning: the encoder, through LoRA adapters or every layer, trained jointly with linear
+sentiment and complaint heads.
 
 Heads over a frozen encoder (training.py) stop short of the quality goals; tuning the encoder pays
 (figures in heads/MODEL_CARD.md). LoRA keeps what changes small: the adapter (a few MB) is saved
 beside the heads and merged into the encoder's weights when it loads, so a verdict costs the same.
-Both tasks share one adapter; each batch holds one task's rows and trains that task's head.
+Tuning every layer (`tune="all"`) moves further from the untuned encoder and saves the tuned
+layers instead (about 43 MB for MiniLM-L6: too big for the repository, fine for a data folder).
+Both tasks share one encoder; each batch holds one task's rows and trains that task's head.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
 from listener.classifying import lexicon
 from listener.classifying.encoder import Encoder, mean_pool, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
-from listener.classifying.locations import ADAPTER_SUBDIR
+from listener.classifying.locations import (
+    ADAPTER_SUBDIR,
+    TUNED_ENCODER_FILE,
+    TUNED_ENCODER_SUBDIR,
+)
 from listener.classifying.precision import checked, forward_context
 from listener.classifying.training import (
     HeldOut,
@@ -47,13 +54,19 @@ LORA_TARGETS = [
     "intermediate.dense",
     "output.dense",
 ]
+# What fine-tuning changes in the encoder: a LoRA adapter, or every layer's weights.
+TUNE_LORA, TUNE_ALL = "lora", "all"
+TUNE_CHOICES = (TUNE_LORA, TUNE_ALL)
 
 
 @dataclass
 class FineTuneOptions:
     epochs: int = 3
     batch_size: int = 32
+    tune: str = TUNE_LORA
     adapter_learning_rate: float = 1e-3
+    # For tune="all": whole weights move, so a step must be far smaller than an adapter's.
+    encoder_learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     warmup_fraction: float = 0.06
@@ -77,17 +90,39 @@ class Example:
 
 @dataclass
 class FineTuned:
-    """A trained adapter and heads, saved together as one heads folder."""
+    """A tuned encoder (adapter or layers) and its heads, saved together as one heads folder."""
 
-    model: nn.Module  # the peft-wrapped encoder
+    model: nn.Module  # the peft-wrapped encoder, or the encoder itself for tune="all"
     heads: Heads
+    tune: str = TUNE_LORA
 
     def save(self, folder: Path) -> None:
         self.heads.save(folder)
+        if self.tune == TUNE_ALL:
+            # Only what was tuned: the frozen embeddings load from the encoder as shipped.
+            tuned = {
+                name: weight.detach().float().contiguous()
+                for name, weight in self.model.named_parameters()
+                if weight.requires_grad
+            }
+            (folder / TUNED_ENCODER_SUBDIR).mkdir(parents=True, exist_ok=True)
+            save_file(tuned, str(folder / TUNED_ENCODER_SUBDIR / TUNED_ENCODER_FILE))
+            return
         # Embeddings are never tuned; "auto" would look the base model up on the Hub to check.
         self.model.save_pretrained(str(folder / ADAPTER_SUBDIR), save_embedding_layers=False)
         # peft adds an empty model-card template naming this machine's paths; ours is MODEL_CARD.md.
         (folder / ADAPTER_SUBDIR / "README.md").unlink(missing_ok=True)
+
+
+def _freeze_embeddings(model: nn.Module) -> None:
+    """Train every layer but the embeddings (rare words would drift on a few tweets, and they are
+    half of MiniLM's weights) and the pooler (mean pooling never reads it)."""
+    model.requires_grad_(True)
+    frozen = [model.get_input_embeddings()]
+    frozen += [getattr(model, name) for name in ("embeddings", "pooler") if hasattr(model, name)]
+    for module in frozen:
+        if module is not None:
+            module.requires_grad_(False)
 
 
 def _examples(sets: list[LabelledSet], parts: list[list[int]]) -> list[Example]:
@@ -124,24 +159,34 @@ def _batches(examples: list[Example], size: int, rng: random.Random) -> list[lis
 
 class _Trainer:
     def __init__(self, encoder: Encoder, metadata: HeadsMetadata, options: FineTuneOptions):
-        from peft import LoraConfig, get_peft_model
-
         checked(options.precision)
+        if options.tune not in TUNE_CHOICES:
+            raise ValueError(f"tune must be one of {', '.join(TUNE_CHOICES)}, not {options.tune!r}")
         torch.manual_seed(options.seed)
         self.tokenizer, base = encoder.fresh_model()
         self.max_tokens = encoder.max_tokens
         self.options = options
+        if options.tune == TUNE_ALL:
+            _freeze_embeddings(base)
+            self.model = base
+        else:
+            self.model = self._with_lora(base, encoder.name)
+        self.heads = Heads.new(metadata, dropout=options.dropout)
+
+    def _with_lora(self, base: nn.Module, encoder_name: str) -> nn.Module:
+        from peft import LoraConfig, get_peft_model
+
         lora = LoraConfig(
-            r=options.lora_rank,
-            lora_alpha=options.lora_alpha,
-            lora_dropout=options.lora_dropout,
+            r=self.options.lora_rank,
+            lora_alpha=self.options.lora_alpha,
+            lora_dropout=self.options.lora_dropout,
             target_modules=LORA_TARGETS,
         )
         with quiet_peft():
-            self.model = get_peft_model(base, lora)
+            model = get_peft_model(base, lora)
         # The saved adapter names the encoder as configured, not this machine's install path.
-        self.model.peft_config["default"].base_model_name_or_path = encoder.name
-        self.heads = Heads.new(metadata, dropout=options.dropout)
+        model.peft_config["default"].base_model_name_or_path = encoder_name
+        return model
 
     def features(self, texts: list[str]) -> torch.Tensor:
         batch = self.tokenizer(
@@ -174,10 +219,15 @@ class _Trainer:
         options = self.options
         rng = random.Random(options.seed)
         heads = [*self.heads.sentiment.parameters(), *self.heads.complaint.parameters()]
-        adapter = [p for p in self.model.parameters() if p.requires_grad]
+        encoder = [p for p in self.model.parameters() if p.requires_grad]
+        encoder_rate = (
+            options.encoder_learning_rate
+            if options.tune == TUNE_ALL
+            else options.adapter_learning_rate
+        )
         optimiser = torch.optim.AdamW(
             [
-                {"params": adapter, "lr": options.adapter_learning_rate},
+                {"params": encoder, "lr": encoder_rate},
                 {"params": heads, "lr": options.head_learning_rate},
             ],
             weight_decay=options.weight_decay,
@@ -224,6 +274,11 @@ class _Trainer:
         return torch.cat(rows)
 
 
+def _what(options: FineTuneOptions) -> str:
+    tuned = "LoRA" if options.tune == TUNE_LORA else "every layer"
+    return f"{tuned}, {options.epochs} epochs, {options.precision}"
+
+
 def fine_tune(
     encoder: Encoder,
     sets: list[LabelledSet],
@@ -241,7 +296,8 @@ def fine_tune(
         hidden_size=encoder.hidden_size,
         features=FeatureSpec(layers=[encoder.num_layers], lexicon=options.lexicon),
         head_hidden=0,
-        encoder_adapter=ADAPTER_SUBDIR,
+        encoder_adapter=ADAPTER_SUBDIR if options.tune == TUNE_LORA else "",
+        encoder_weights=TUNED_ENCODER_SUBDIR if options.tune == TUNE_ALL else "",
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_data=sorted(f"{s.task}:{s.name} ({len(s.texts)} rows)" for s in sets),
     )
@@ -250,7 +306,7 @@ def fine_tune(
         splits = [split_indices(len(s.texts), options.dev_fraction, options.seed) for s in sets]
         say(
             f"fine-tuning on {100 - options.dev_fraction * 100:.0f}% "
-            f"({options.epochs} epochs, {options.precision}), measuring the rest"
+            f"({_what(options)}), measuring the rest"
         )
         trainer = _Trainer(encoder, metadata, options)
         trainer.fit(_examples(sets, [train for train, _ in splits]), say)
@@ -263,9 +319,9 @@ def fine_tune(
             held_out.append(HeldOut(labelled.task, labelled.name, texts, truth, probabilities))
     figures, reports = measure(held_out, say)
     rows = sum(len(s.texts) for s in sets)
-    say(f"fine-tuning on all {rows} rows ({options.epochs} epochs, {options.precision})")
+    say(f"fine-tuning on all {rows} rows ({_what(options)})")
     trainer = _Trainer(encoder, metadata, options)
     trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
     metadata.figures = figures
-    tuned = FineTuned(trainer.model, trainer.heads)
+    tuned = FineTuned(trainer.model, trainer.heads, options.tune)
     return tuned, TrainingResult(trainer.heads, figures, reports, held_out)

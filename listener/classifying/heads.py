@@ -23,6 +23,7 @@ from listener.classifying.locations import (
     ADAPTER_SUBDIR,
     BLEND_SUBDIR,
     METADATA_FILE,
+    TUNED_ENCODER_SUBDIR,
     WEIGHTS_FILE,
 )
 
@@ -44,6 +45,8 @@ class HeadsMetadata:
     head_hidden: int = 0
     # Subfolder holding a LoRA adapter that the encoder must load with these heads ("" for none).
     encoder_adapter: str = ""
+    # Or a subfolder holding the weights of a fully tuned encoder's layers ("" for none).
+    encoder_weights: str = ""
     # Subfolder of heads over the untuned encoder, and their share of the blended probabilities.
     blend_heads: str = ""
     blend_weight: float = 0.0
@@ -140,8 +143,8 @@ class Heads:
     def fingerprint(folder: Path) -> str:
         digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
         digest.update((folder / METADATA_FILE).read_bytes())
-        # An adapter or blended heads change verdicts too, so they are part of the version.
-        for subdir in (ADAPTER_SUBDIR, BLEND_SUBDIR):
+        # A tuned encoder or blended heads change verdicts too, so they are part of the version.
+        for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR):
             if (folder / subdir).is_dir():
                 for path in sorted((folder / subdir).iterdir()):
                     digest.update(f"{subdir}/{path.name}".encode() + path.read_bytes())

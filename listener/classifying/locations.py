@@ -10,6 +10,10 @@ WEIGHTS_FILE = "heads.safetensors"
 METADATA_FILE = "heads.json"
 # A fine-tuned model's LoRA adapter for the encoder, inside its heads folder (peft's format).
 ADAPTER_SUBDIR = "adapter"
+# Or, where every encoder layer was tuned, the tuned layers' weights (the embeddings stay as
+# shipped, so they are not repeated here).
+TUNED_ENCODER_SUBDIR = "encoder"
+TUNED_ENCODER_FILE = "weights.safetensors"
 # Heads over the untuned encoder whose verdicts a fine-tuned model blends with its own.
 BLEND_SUBDIR = "untuned"
 BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
@@ -23,5 +27,5 @@ def clear_heads_folder(folder: Path) -> None:
 
     for name in (WEIGHTS_FILE, METADATA_FILE):
         (folder / name).unlink(missing_ok=True)
-    for subdir in (ADAPTER_SUBDIR, BLEND_SUBDIR):
+    for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR):
         shutil.rmtree(folder / subdir, ignore_errors=True)

@@ -121,6 +121,12 @@ def train(
         "only heads over the untuned encoder, a few minutes.",
     ),
     epochs: int = typer.Option(3, "--epochs", min=1, max=50, help=f"Passes for {FINE_TUNE}."),
+    tune: str = typer.Option(
+        "lora",
+        "--tune",
+        help=f"What {FINE_TUNE} changes in the encoder: lora, a small adapter (a few MB); all, "
+        "every layer (about 43 MB, slower to train, a GPU helps).",
+    ),
     cache: Path | None = typer.Option(
         None,
         "--cache",
@@ -131,7 +137,7 @@ def train(
     """Train the sentiment and complaint model; progress and held-out figures on stderr."""
     from listener.classifying.blending import train_blended
     from listener.classifying.encoder import Encoder
-    from listener.classifying.finetuning import FineTuneOptions
+    from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
     from listener.classifying.precision import training_precision
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
@@ -143,6 +149,8 @@ def train(
 
     if method not in TRAIN_METHODS:
         raise fail(f"--method must be one of {', '.join(TRAIN_METHODS)}, not {method!r}")
+    if tune not in TUNE_CHOICES:
+        raise fail(f"--tune must be one of {', '.join(TUNE_CHOICES)}, not {tune!r}")
     ctx = _make_context(config)
     settings = _classifier_config(ctx)
     if settings.sequence_classification_model:
@@ -178,6 +186,7 @@ def train(
                 sets,
                 fine_tune_options=FineTuneOptions(
                     epochs=epochs,
+                    tune=tune,
                     dev_fraction=dev_fraction,
                     precision=training_precision(settings.precision),
                 ),

@@ -144,9 +144,17 @@ def test_evaluate_refuses_an_unknown_task_or_label_column(
     assert bad_column.exit_code == 2 and "no column 'mood'" in bad_column.stderr
 
 
+# What `train` tunes in the encoder, and what it saves for that beside the heads.
+TUNED = {"lora": ("LoRA", "adapter", "+lora+"), "all": ("every layer", "encoder", "+tuned+")}
+
+
 @pytest.mark.parametrize(
-    ("method", "progress", "adapter"),
-    [("fine-tune", "epoch 3/3 done", True), ("heads", "epoch 20/20", False)],
+    ("method", "tune", "progress"),
+    [
+        ("fine-tune", "lora", "epoch 3/3 done"),
+        ("fine-tune", "all", "epoch 3/3 done"),
+        ("heads", None, "epoch 20/20"),
+    ],
 )
 def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     runner: CliRunner,
@@ -154,8 +162,8 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     session: Session,
     database_url: str,
     method: str,
+    tune: str | None,
     progress: str,
-    adapter: bool,
 ) -> None:
     (mention,) = _store_one(session, "@northwindair the gate agent was brilliant")
     record_correction(session, mention, "sentiment", "positive", "ana@desk")
@@ -182,6 +190,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
             "0.25",
             "--method",
             method,
+            *(["--tune", tune] if tune else []),
             "--config",
             str(config),
         ],
@@ -190,14 +199,17 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     assert "corrections: 1 sentiment, 1 complaint" in result.stderr
     assert "held out sentiment: macro-F1" in result.stderr
     assert progress in result.stderr
-    if adapter:  # fine-tuning computes in bf16 exactly where the CPU does it natively
-        precision = "bf16" if native_bf16() else "fp32"
-        assert f"(3 epochs, {precision}), measuring the rest" in result.stderr
     version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
-    assert (tmp_path / "data" / "heads" / "heads.safetensors").is_file()
-    assert (tmp_path / "data" / "heads" / "adapter").is_dir() == adapter
-    assert (tmp_path / "data" / "heads" / "untuned" / "heads.json").is_file() == adapter
-    assert ("+lora+" in version) == adapter
+    saved = tmp_path / "data" / "heads"
+    assert (saved / "heads.safetensors").is_file()
+    assert (saved / "untuned" / "heads.json").is_file() == (tune is not None)
+    for other, (_, subdir, marker) in TUNED.items():
+        assert (saved / subdir).is_dir() == (other == tune)
+        assert (marker in version) == (other == tune)
+    if tune:  # fine-tuning computes in bf16 exactly where the CPU does it natively
+        precision = "bf16" if native_bf16() else "fp32"
+        what = TUNED[tune][0]
+        assert f"({what}, 3 epochs, {precision}), measuring the rest" in result.stderr
 
     posts = tmp_path / "posts.txt"
     posts.write_text(HAPPY + "\n")
@@ -214,6 +226,11 @@ def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
 def test_train_refuses_an_unknown_method(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--data", str(tmp_path), "--method", "magic"])
     assert result.exit_code == 2 and "--method must be one of fine-tune, heads" in result.stderr
+
+
+def test_train_refuses_an_unknown_tune(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--tune", "half"])
+    assert result.exit_code == 2 and "--tune must be one of lora, all, not 'half'" in result.stderr
 
 
 def _bundled_version() -> str:

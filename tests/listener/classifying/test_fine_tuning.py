@@ -1,6 +1,7 @@
-"""Fine-tuning with LoRA on a tiny encoder created here, blended with heads over the untuned
-encoder: the adapter and the untuned heads are saved beside the tuned heads, merged and blended
-when the classifier loads, and are part of the model version. Nothing is downloaded."""
+"""Fine-tuning with LoRA (or every layer) on a tiny encoder created here, blended with heads over
+the untuned encoder: the adapter (or tuned layers) and the untuned heads are saved beside the tuned
+heads, merged and blended when the classifier loads, and are part of the model version. Nothing is
+downloaded."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
 from config.classifier import Topic
 from listener.classifying.blending import train_blended
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
-from listener.classifying.finetuning import FineTuneOptions
+from listener.classifying.finetuning import FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.topics import TopicMatcher
@@ -155,3 +158,102 @@ def test_topics_are_matched_with_the_untuned_encoder(tuned: tuple[Path, Path, li
     expected = TopicMatcher(topics, -1.0).match(embed(TEXTS), embed)
     assert [v.topic for v in classifier.classify(TEXTS)] == expected
     assert set(expected) == {"baggage", "praise"}
+
+
+# Tuning every layer instead of a LoRA adapter: the tuned layers are saved beside the heads.
+
+
+@pytest.fixture(scope="module")
+def fully_tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("fully-tuned")
+    encoder_dir = make_tiny_encoder(root / "encoder")
+    options = FineTuneOptions(
+        epochs=60,
+        batch_size=12,
+        tune="all",
+        encoder_learning_rate=1e-3,
+        head_learning_rate=5e-2,
+        lexicon=False,
+        dropout=0.0,
+        dev_fraction=0,
+    )
+    blended = train_blended(
+        Encoder(str(encoder_dir)),
+        _tiny_sets(),
+        fine_tune_options=options,
+        heads_options=tiny_heads_options(dev_fraction=0),
+        cache=None,
+        say=lambda message: None,
+    )
+    blended.save(root / "heads")
+    return encoder_dir, root / "heads"
+
+
+def test_a_fully_tuned_model_saves_its_layers_and_classifies_with_them(
+    fully_tuned: tuple[Path, Path],
+) -> None:
+    encoder_dir, heads_dir = fully_tuned
+    metadata = json.loads((heads_dir / "heads.json").read_text())
+    assert (metadata["encoder_weights"], metadata["encoder_adapter"]) == ("encoder", "")
+    assert not (heads_dir / "adapter").exists()
+    saved = load_file(str(heads_dir / "encoder" / "weights.safetensors"))
+    # Every layer, never the frozen embeddings or the unused pooler.
+    assert any(name.startswith("encoder.layer.1.") for name in saved)
+    assert not [name for name in saved if not name.startswith("encoder.layer.")]
+
+    classifier = build_classifier(
+        ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision="fp32")
+    )
+    verdicts = classifier.classify(TEXTS)
+    assert [v.sentiment for v in verdicts] == ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
+    assert [v.complaint for v in verdicts] == [False] * 4 + [True] * 4 + [False] * 4
+    assert classifier.version == f"encoder+tuned+heads-{Heads.fingerprint(heads_dir)}"
+    tuned_states = classifier.encoder.encode(TEXTS)
+    base_states = Encoder(str(encoder_dir)).encode(TEXTS)
+    assert not tuned_states[:, -1].allclose(base_states[:, -1], atol=1e-3)
+    assert tuned_states[:, 0].allclose(base_states[:, 0], atol=1e-5)
+
+
+def test_changed_tuned_layers_change_the_version(
+    fully_tuned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, heads_dir = fully_tuned
+    copy = shutil.copytree(heads_dir, tmp_path / "copy")
+    before = Heads.fingerprint(copy)
+    weights = copy / "encoder" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\x00\x00\x00\x00")
+    assert Heads.fingerprint(copy) != before
+
+
+@pytest.mark.parametrize(
+    ("saved", "message"),
+    [
+        (
+            {"encoder.layer.0.output.dense.weight": torch.zeros(3, 3)},
+            r"encoder\.layer\.0\.output\.dense\.weight is \(3, 3\) in the file, \(\d+, \d+\) in",
+        ),
+        (
+            {"decoder.weight": torch.zeros(2)},
+            r"decoder\.weight is \(2,\) in the file, no such weight",
+        ),
+    ],
+)
+def test_tuned_layers_of_another_encoder_are_a_clear_error(
+    fully_tuned: tuple[Path, Path], tmp_path: Path, saved: dict, message: str
+) -> None:
+    encoder_dir, heads_dir = fully_tuned
+    copy = shutil.copytree(heads_dir, tmp_path / "copy")
+    save_file(saved, str(copy / "encoder" / "weights.safetensors"))
+    classifier = HeadsClassifier(Encoder(str(encoder_dir)), copy)
+    with pytest.raises(EncoderUnavailable, match=message):
+        classifier.classify(["lost my bag"])
+
+
+def test_fine_tuning_refuses_an_unknown_way_to_tune(tmp_path: Path) -> None:
+    encoder_dir = make_tiny_encoder(tmp_path / "encoder")
+    with pytest.raises(ValueError, match="tune must be one of lora, all, not 'half'"):
+        fine_tune(
+            Encoder(str(encoder_dir)),
+            _tiny_sets(),
+            options=FineTuneOptions(tune="half", dev_fraction=0),
+        )
