@@ -19,6 +19,7 @@ from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTo
 from transformers.utils import logging as transformers_logging
 
 from config.classifier import DEFAULT_ENCODER
+from listener.classifying import lowrank
 from listener.classifying.errors import EncoderUnavailable
 from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
 from listener.classifying.precision import checked, forward_context, prepare
@@ -92,18 +93,15 @@ def load_tuned_weights(model: PreTrainedModel, weights: Path) -> PreTrainedModel
 
     logger.info("loading tuned encoder weights %s", weights)
     try:
-        tensors = load_file(str(weights))
+        saved = load_file(str(weights))
     except (OSError, SafetensorError) as exc:
         raise EncoderUnavailable(f"cannot read the tuned encoder weights {weights}: {exc}") from exc
-    expected = model.state_dict()
-    for name, tensor in tensors.items():
-        # A file saved from another encoder must not half-load: say which weight does not fit.
-        if name not in expected or expected[name].shape != tensor.shape:
-            shape = tuple(expected[name].shape) if name in expected else "no such weight"
-            raise EncoderUnavailable(
-                f"tuned encoder weights {weights} do not fit the encoder: {name} is "
-                f"{tuple(tensor.shape)} in the file, {shape} in the encoder"
-            )
+    try:
+        tensors = lowrank.expand(saved, model.state_dict())
+    except ValueError as exc:
+        raise EncoderUnavailable(
+            f"tuned encoder weights {weights} do not fit the encoder: {exc}"
+        ) from None
     model.load_state_dict(tensors, strict=False)
     return model
 

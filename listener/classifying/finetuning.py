@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from listener.classifying import lexicon
+from listener.classifying import lexicon, lowrank
 from listener.classifying.encoder import Encoder, mean_pool, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import (
@@ -67,6 +67,8 @@ class FineTuneOptions:
     adapter_learning_rate: float = 1e-3
     # For tune="all": whole weights move, so a step must be far smaller than an adapter's.
     encoder_learning_rate: float = 5e-5
+    # For tune="all": keep each weight matrix's change at this rank when saving (0: exactly).
+    saved_rank: int = 0
     head_learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     warmup_fraction: float = 0.06
@@ -95,6 +97,10 @@ class FineTuned:
     model: nn.Module  # the peft-wrapped encoder, or the encoder itself for tune="all"
     heads: Heads
     tune: str = TUNE_LORA
+    # tune="all": the tuned weights as they were before tuning, and the rank to keep their
+    # changes at when saving (0: exactly).
+    initial: dict[str, torch.Tensor] | None = None
+    saved_rank: int = 0
 
     def save(self, folder: Path) -> None:
         self.heads.save(folder)
@@ -105,6 +111,8 @@ class FineTuned:
                 for name, weight in self.model.named_parameters()
                 if weight.requires_grad
             }
+            if self.saved_rank and self.initial is not None:
+                tuned = lowrank.compress(tuned, self.initial, self.saved_rank)
             (folder / TUNED_ENCODER_SUBDIR).mkdir(parents=True, exist_ok=True)
             save_file(tuned, str(folder / TUNED_ENCODER_SUBDIR / TUNED_ENCODER_FILE))
             return
@@ -166,9 +174,15 @@ class _Trainer:
         self.tokenizer, base = encoder.fresh_model()
         self.max_tokens = encoder.max_tokens
         self.options = options
+        self.initial: dict[str, torch.Tensor] | None = None
         if options.tune == TUNE_ALL:
             _freeze_embeddings(base)
             self.model = base
+            self.initial = {
+                name: weight.detach().clone()
+                for name, weight in base.named_parameters()
+                if weight.requires_grad
+            }
         else:
             self.model = self._with_lora(base, encoder.name)
         self.heads = Heads.new(metadata, dropout=options.dropout)
@@ -323,5 +337,11 @@ def fine_tune(
     trainer = _Trainer(encoder, metadata, options)
     trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
     metadata.figures = figures
-    tuned = FineTuned(trainer.model, trainer.heads, options.tune)
+    tuned = FineTuned(
+        trainer.model,
+        trainer.heads,
+        options.tune,
+        initial=trainer.initial,
+        saved_rank=options.saved_rank,
+    )
     return tuned, TrainingResult(trainer.heads, figures, reports, held_out)

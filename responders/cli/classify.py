@@ -127,6 +127,13 @@ def train(
         help=f"What {FINE_TUNE} changes in the encoder: lora, a small adapter (a few MB); all, "
         "every layer (about 43 MB, slower to train, a GPU helps).",
     ),
+    saved_rank: int = typer.Option(
+        0,
+        "--saved-rank",
+        min=0,
+        help="With --tune all: keep each tuned weight matrix's change at this rank (64: about "
+        "11 MB); 0 keeps every layer exactly.",
+    ),
     cache: Path | None = typer.Option(
         None,
         "--cache",
@@ -151,6 +158,8 @@ def train(
         raise fail(f"--method must be one of {', '.join(TRAIN_METHODS)}, not {method!r}")
     if tune not in TUNE_CHOICES:
         raise fail(f"--tune must be one of {', '.join(TUNE_CHOICES)}, not {tune!r}")
+    if saved_rank and (method, tune) != (FINE_TUNE, "all"):
+        raise fail("--saved-rank applies only to --tune all, which saves every tuned layer")
     ctx = _make_context(config)
     settings = _classifier_config(ctx)
     if settings.sequence_classification_model:
@@ -187,6 +196,7 @@ def train(
                 fine_tune_options=FineTuneOptions(
                     epochs=epochs,
                     tune=tune,
+                    saved_rank=saved_rank,
                     dev_fraction=dev_fraction,
                     precision=training_precision(settings.precision),
                 ),

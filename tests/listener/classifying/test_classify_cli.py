@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from safetensors.torch import load_file
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -191,6 +192,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
             "--method",
             method,
             *(["--tune", tune] if tune else []),
+            *(["--saved-rank", "8"] if tune == "all" else []),
             "--config",
             str(config),
         ],
@@ -210,6 +212,9 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
         precision = "bf16" if native_bf16() else "fp32"
         what = TUNED[tune][0]
         assert f"({what}, 3 epochs, {precision}), measuring the rest" in result.stderr
+    if tune == "all":  # every layer's change kept at rank 8
+        layers = load_file(str(saved / "encoder" / "weights.safetensors"))
+        assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 8)
 
     posts = tmp_path / "posts.txt"
     posts.write_text(HAPPY + "\n")
@@ -231,6 +236,14 @@ def test_train_refuses_an_unknown_method(runner: CliRunner, tmp_path: Path) -> N
 def test_train_refuses_an_unknown_tune(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--data", str(tmp_path), "--tune", "half"])
     assert result.exit_code == 2 and "--tune must be one of lora, all, not 'half'" in result.stderr
+
+
+def test_train_refuses_a_saved_rank_without_tuning_every_layer(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--saved-rank", "64"])
+    assert result.exit_code == 2
+    assert "--saved-rank applies only to --tune all" in result.stderr
 
 
 def _bundled_version() -> str:

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from config.classifier import Topic
-from listener.classifying.blending import train_blended
+from listener.classifying.blending import Blended, train_blended
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
@@ -164,7 +164,7 @@ def test_topics_are_matched_with_the_untuned_encoder(tuned: tuple[Path, Path, li
 
 
 @pytest.fixture(scope="module")
-def fully_tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def fully_tuned_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Blended]:
     root = tmp_path_factory.mktemp("fully-tuned")
     encoder_dir = make_tiny_encoder(root / "encoder")
     options = FineTuneOptions(
@@ -185,8 +185,17 @@ def fully_tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         cache=None,
         say=lambda message: None,
     )
-    blended.save(root / "heads")
-    return encoder_dir, root / "heads"
+    return encoder_dir, blended
+
+
+@pytest.fixture(scope="module")
+def fully_tuned(
+    fully_tuned_model: tuple[Path, Blended], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    encoder_dir, blended = fully_tuned_model
+    folder = tmp_path_factory.mktemp("fully-tuned-heads") / "heads"
+    blended.save(folder)
+    return encoder_dir, folder
 
 
 def test_a_fully_tuned_model_saves_its_layers_and_classifies_with_them(
@@ -212,6 +221,31 @@ def test_a_fully_tuned_model_saves_its_layers_and_classifies_with_them(
     base_states = Encoder(str(encoder_dir)).encode(TEXTS)
     assert not tuned_states[:, -1].allclose(base_states[:, -1], atol=1e-3)
     assert tuned_states[:, 0].allclose(base_states[:, 0], atol=1e-5)
+
+
+def test_tuned_layers_saved_at_a_low_rank_keep_most_of_the_change(
+    fully_tuned_model: tuple[Path, Blended], fully_tuned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    encoder_dir, blended = fully_tuned_model
+    _, exact_dir = fully_tuned
+    blended.tuned.saved_rank = 4
+    try:
+        blended.save(tmp_path / "heads")
+    finally:
+        blended.tuned.saved_rank = 0
+    saved = load_file(str(tmp_path / "heads" / "encoder" / "weights.safetensors"))
+    assert saved["encoder.layer.1.intermediate.dense.weight::up"].shape == (64, 4)
+    assert not [name for name, weight in saved.items() if weight.dim() == 2 and "::" not in name]
+    exact_file = exact_dir / "encoder" / "weights.safetensors"
+    assert (tmp_path / "heads" / "encoder" / "weights.safetensors").stat().st_size < (
+        exact_file.stat().st_size / 2
+    )
+    encoder = Encoder(str(encoder_dir))
+    exact = HeadsClassifier(encoder, exact_dir).encoder.encode(TEXTS)[:, -1]
+    low_rank = HeadsClassifier(encoder, tmp_path / "heads").encoder.encode(TEXTS)[:, -1]
+    untuned = encoder.encode(TEXTS)[:, -1]
+    assert (low_rank - exact).norm() < 0.5 * (untuned - exact).norm()
+    assert not low_rank.allclose(exact, atol=1e-4)
 
 
 def test_changed_tuned_layers_change_the_version(
