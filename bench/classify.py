@@ -6,7 +6,7 @@ mentions at a time, in fp32, bf16 and int8 (dynamic, linear layers), and VADER b
         [--encoder-batches 16] [--rounds 3]
 
 --config takes its [classifier] table (its topics cost a second, untuned pass when the heads
-carry an encoder adapter); --heads measures another heads folder, e.g. before/after a retrain;
+carry a tuned encoder); --heads measures another heads folder, e.g. before/after a retrain;
 --encoder-batches lists texts per forward pass to compare (`batch_size`; default: the config's).
 bf16 is slower than fp32 on CPUs without native bf16: the header says whether this one has it.
 

@@ -2,6 +2,6 @@
 
 Entry points: `settings.ClassifierConfig` + `settings.build_classifier()` (the model, loaded
 lazily), `service.classify_pending()` (the pipeline job), `training.train_heads()`,
-`finetuning.fine_tune()` (LoRA on the encoder, with the heads) and
+`finetuning.fine_tune()` (the encoder tuned with the heads) and
 `evaluation.evaluate()`.
 """

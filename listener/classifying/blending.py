@@ -1,4 +1,4 @@
-"""The shipped recipe: a LoRA-tuned model blended with heads over the untuned encoder.
+"""The shipped recipe: a fine-tuned model blended with heads over the untuned encoder.
 
 The two read a post differently (a sentiment-tuned last layer; all six untuned layers through an
 MLP) and make different mistakes: their weighted mean beat either alone on the held-out split

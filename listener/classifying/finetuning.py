@@ -2,11 +2,12 @@
 sentiment and complaint heads.
 
 Heads over a frozen encoder (training.py) stop short of the quality goals; tuning the encoder pays
-(figures in heads/MODEL_CARD.md). LoRA keeps what changes small: the adapter (a few MB) is saved
-beside the heads and merged into the encoder's weights when it loads, so a verdict costs the same.
-Tuning every layer (`tune="all"`) moves further from the untuned encoder and saves the tuned
-layers instead (about 43 MB for MiniLM-L6: too big for the repository, fine for a data folder).
-Both tasks share one encoder; each batch holds one task's rows and trains that task's head.
+(figures in heads/MODEL_CARD.md). The default tunes every layer but the embeddings: 1.8 points of
+TweetEval recall above a LoRA adapter in cross-validation, the rest equal. The tuned layers are
+saved as rank-64 changes to the shipped encoder (5.4 MB instead of 43; lowrank.py), a LoRA adapter
+as peft saves it (2.7 MB); either is put into the encoder's weights when it loads, so a verdict
+costs the same. Both tasks share one encoder; each batch holds one task's rows and trains that
+task's head.
 """
 
 from __future__ import annotations
@@ -63,12 +64,13 @@ TUNE_CHOICES = (TUNE_LORA, TUNE_ALL)
 class FineTuneOptions:
     epochs: int = 3
     batch_size: int = 32
-    tune: str = TUNE_LORA
+    tune: str = TUNE_ALL
     adapter_learning_rate: float = 1e-3
     # For tune="all": whole weights move, so a step must be far smaller than an adapter's.
     encoder_learning_rate: float = 5e-5
-    # For tune="all": keep each weight matrix's change at this rank when saving (0: exactly).
-    saved_rank: int = 0
+    # For tune="all": keep each weight matrix's change at this rank when saving (0: exactly; at
+    # 64 the held-out figures moved by at most 0.6, less than retraining moves them).
+    saved_rank: int = 64
     head_learning_rate: float = 1e-3
     weight_decay: float = 1e-2
     warmup_fraction: float = 0.06

@@ -116,23 +116,23 @@ def train(
     method: str = typer.Option(
         FINE_TUNE,
         "--method",
-        help=f"{FINE_TUNE}: tune the encoder (LoRA) with its heads and blend them with heads "
+        help=f"{FINE_TUNE}: tune the encoder with its heads and blend them with heads "
         f"over the untuned encoder: better verdicts, tens of minutes on a CPU; {HEADS_ONLY}: "
         "only heads over the untuned encoder, a few minutes.",
     ),
     epochs: int = typer.Option(3, "--epochs", min=1, max=50, help=f"Passes for {FINE_TUNE}."),
     tune: str = typer.Option(
-        "lora",
+        "all",
         "--tune",
-        help=f"What {FINE_TUNE} changes in the encoder: lora, a small adapter (a few MB); all, "
-        "every layer (about 43 MB, slower to train, a GPU helps).",
+        help=f"What {FINE_TUNE} changes in the encoder: all, every layer but the embeddings "
+        "(better on general-topic posts); lora, a small adapter.",
     ),
-    saved_rank: int = typer.Option(
-        0,
+    saved_rank: int | None = typer.Option(
+        None,
         "--saved-rank",
         min=0,
-        help="With --tune all: keep each tuned weight matrix's change at this rank (64: about "
-        "11 MB); 0 keeps every layer exactly.",
+        help="With --tune all: keep each tuned weight matrix's change at this rank "
+        "(default 64: 5.4 MB); 0 keeps every layer exactly (43 MB).",
     ),
     cache: Path | None = typer.Option(
         None,
@@ -158,7 +158,7 @@ def train(
         raise fail(f"--method must be one of {', '.join(TRAIN_METHODS)}, not {method!r}")
     if tune not in TUNE_CHOICES:
         raise fail(f"--tune must be one of {', '.join(TUNE_CHOICES)}, not {tune!r}")
-    if saved_rank and (method, tune) != (FINE_TUNE, "all"):
+    if saved_rank is not None and (method, tune) != (FINE_TUNE, "all"):
         raise fail("--saved-rank applies only to --tune all, which saves every tuned layer")
     ctx = _make_context(config)
     settings = _classifier_config(ctx)
@@ -196,7 +196,7 @@ def train(
                 fine_tune_options=FineTuneOptions(
                     epochs=epochs,
                     tune=tune,
-                    saved_rank=saved_rank,
+                    saved_rank=FineTuneOptions().saved_rank if saved_rank is None else saved_rank,
                     dev_fraction=dev_fraction,
                     precision=training_precision(settings.precision),
                 ),

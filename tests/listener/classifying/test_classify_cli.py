@@ -63,7 +63,7 @@ def test_classify_csv_prints_one_object_per_row_in_order(runner: CliRunner, tmp_
     assert [set(r) for r in rows] == [KEYS] * 3
     assert [r["sentiment"] for r in rows] == ["negative", "neutral", "positive"]
     assert [r["complaint"] for r in rows] == [True, False, False]
-    assert rows[0]["model"].startswith("minilm-l6+lora+heads-")
+    assert rows[0]["model"].startswith("minilm-l6+tuned+heads-")
     assert rows[1]["topic"] is None and rows[1]["complaint_score"] == 0.0
 
 
@@ -150,11 +150,11 @@ TUNED = {"lora": ("LoRA", "adapter", "+lora+"), "all": ("every layer", "encoder"
 
 
 @pytest.mark.parametrize(
-    ("method", "tune", "progress"),
+    ("method", "options", "tune", "progress"),
     [
-        ("fine-tune", "lora", "epoch 3/3 done"),
-        ("fine-tune", "all", "epoch 3/3 done"),
-        ("heads", None, "epoch 20/20"),
+        ("fine-tune", [], "all", "epoch 3/3 done"),  # the default: every layer, kept at rank 64
+        ("fine-tune", ["--tune", "lora"], "lora", "epoch 3/3 done"),
+        ("heads", [], None, "epoch 20/20"),
     ],
 )
 def test_train_with_corrections_makes_a_new_version_that_classify_uses(
@@ -163,6 +163,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     session: Session,
     database_url: str,
     method: str,
+    options: list[str],
     tune: str | None,
     progress: str,
 ) -> None:
@@ -191,8 +192,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
             "0.25",
             "--method",
             method,
-            *(["--tune", tune] if tune else []),
-            *(["--saved-rank", "8"] if tune == "all" else []),
+            *options,
             "--config",
             str(config),
         ],
@@ -212,9 +212,9 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
         precision = "bf16" if native_bf16() else "fp32"
         what = TUNED[tune][0]
         assert f"({what}, 3 epochs, {precision}), measuring the rest" in result.stderr
-    if tune == "all":  # every layer's change kept at rank 8
+    if tune == "all":
         layers = load_file(str(saved / "encoder" / "weights.safetensors"))
-        assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 8)
+        assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 64)
 
     posts = tmp_path / "posts.txt"
     posts.write_text(HAPPY + "\n")
@@ -241,7 +241,9 @@ def test_train_refuses_an_unknown_tune(runner: CliRunner, tmp_path: Path) -> Non
 def test_train_refuses_a_saved_rank_without_tuning_every_layer(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--saved-rank", "64"])
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path), "--tune", "lora", "--saved-rank", "64"]
+    )
     assert result.exit_code == 2
     assert "--saved-rank applies only to --tune all" in result.stderr
 

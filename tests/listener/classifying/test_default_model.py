@@ -47,7 +47,7 @@ def test_obvious_posts(classifier: Classifier) -> None:
     assert angry.sentiment == "negative" and angry.complaint
     assert angry.complaint_score > 0.5 > happy.complaint_score
     assert plain.sentiment == "neutral"
-    assert happy.model_version.startswith("minilm-l6+lora+heads-")
+    assert happy.model_version.startswith("minilm-l6+tuned+heads-")
 
 
 def test_topics_match_above_the_threshold_only(classifier: Classifier) -> None:

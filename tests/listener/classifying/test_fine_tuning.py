@@ -40,6 +40,7 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[st
     options = FineTuneOptions(
         epochs=60,
         batch_size=12,
+        tune="lora",
         adapter_learning_rate=1e-2,
         head_learning_rate=5e-2,
         lexicon=False,
@@ -171,6 +172,7 @@ def fully_tuned_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, B
         epochs=60,
         batch_size=12,
         tune="all",
+        saved_rank=0,  # exactly; one test saves the same model again at a low rank
         encoder_learning_rate=1e-3,
         head_learning_rate=5e-2,
         lexicon=False,
