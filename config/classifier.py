@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_TOPIC_THRESHOLD = 0.35
+ENCODER_BATCH_SIZE = 32  # texts per forward pass: see ClassifierConfig.batch_size
 
 Precision = Literal["auto", "fp32", "bf16", "int8"]
 
@@ -43,11 +44,13 @@ class ClassifierConfig(BaseModel):
     # Off by default: the classifier must work offline.
     allow_download: bool = False
     # auto: bf16 where the CPU computes it natively (1.5-2x fp32's mentions per second, with
-    # fp32's held-out figures), else fp32. int8 is about 1.5x bf16 and moves 1-2 % of verdicts;
-    # general-topic recall fell 2 points on 300 held-out tweets (heads/MODEL_CARD.md): on request.
+    # fp32's held-out figures), else fp32. int8 moves 1-2 % of verdicts and general-topic recall
+    # fell 1.7-2 points on 300 held-out tweets (heads/MODEL_CARD.md): on request. It was 1.5x bf16
+    # on an AMD EPYC, but slower than bf16 on a Xeon with AMX, except one post at a time.
     precision: Precision = "auto"
-    # Texts per forward pass, sorted by length first: small batches waste little on padding.
-    batch_size: int = Field(default=16, ge=1, le=1024)
+    # Texts per forward pass, sorted by length first so little is wasted on padding. In bf16, 32
+    # was 1.15-1.2x 16 on a CPU with AMX; on one without (AMD EPYC), 16 and 64 were within noise.
+    batch_size: int = Field(default=ENCODER_BATCH_SIZE, ge=1, le=1024)
     max_chars: int = Field(default=2000, ge=1)
     supported_languages: list[str] = Field(default_factory=lambda: ["en"])
     topics: list[Topic] = Field(default_factory=list)

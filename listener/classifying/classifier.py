@@ -17,6 +17,7 @@ from typing import Protocol
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from config.classifier import ENCODER_BATCH_SIZE
 from listener.classifying import lexicon
 from listener.classifying.encoder import (
     MAX_TOKENS,
@@ -151,7 +152,7 @@ class HeadsClassifier(_ScreeningClassifier):
         *,
         rules: ScreeningRules | None = None,
         topics: TopicMatcher | None = None,
-        batch_size: int = 16,
+        batch_size: int = ENCODER_BATCH_SIZE,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.heads = _load_heads_for(encoder, heads_dir)
@@ -267,7 +268,7 @@ class SequenceClassifier(_ScreeningClassifier):
         precision: str = "fp32",
         rules: ScreeningRules | None = None,
         topics: TopicMatcher | None = None,
-        batch_size: int = 16,
+        batch_size: int = ENCODER_BATCH_SIZE,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.name = name

@@ -18,7 +18,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
-from config.classifier import DEFAULT_ENCODER
+from config.classifier import DEFAULT_ENCODER, ENCODER_BATCH_SIZE
 from listener.classifying import lowrank
 from listener.classifying.errors import EncoderUnavailable
 from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
@@ -185,7 +185,9 @@ class Encoder:
     def num_layers(self) -> int:
         return int(self._load()[1].config.num_hidden_layers)
 
-    def encode(self, texts: list[str], *, batch_size: int = 16, progress=None) -> torch.Tensor:
+    def encode(
+        self, texts: list[str], *, batch_size: int = ENCODER_BATCH_SIZE, progress=None
+    ) -> torch.Tensor:
         """Pooled states for each text, in input order. `progress(n_done)` is called per batch."""
         tokenizer, model = self._load()
         if not texts:
