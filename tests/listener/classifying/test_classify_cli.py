@@ -152,7 +152,7 @@ TUNED = {"lora": ("LoRA", "adapter", "+lora+"), "all": ("every layer", "encoder"
 @pytest.mark.parametrize(
     ("method", "options", "tune", "progress"),
     [
-        ("fine-tune", [], "all", "epoch 3/3 done"),  # the default: every layer, kept at rank 64
+        ("fine-tune", [], "all", "epoch 3/3 done"),  # the default: every layer, kept at rank 32
         ("fine-tune", ["--tune", "lora"], "lora", "epoch 3/3 done"),
         ("heads", [], None, "epoch 20/20"),
     ],
@@ -214,7 +214,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
         assert f"({what}, 3 epochs, {precision}), measuring the rest" in result.stderr
     if tune == "all":
         layers = load_file(str(saved / "encoder" / "weights.safetensors"))
-        assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 64)
+        assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 32)
 
     posts = tmp_path / "posts.txt"
     posts.write_text(HAPPY + "\n")
