@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -230,11 +231,7 @@ def test_tuned_layers_saved_at_a_low_rank_keep_most_of_the_change(
 ) -> None:
     encoder_dir, blended = fully_tuned_model
     _, exact_dir = fully_tuned
-    blended.tuned.saved_rank = 4
-    try:
-        blended.save(tmp_path / "heads")
-    finally:
-        blended.tuned.saved_rank = 0
+    replace(blended, tuned=replace(blended.tuned, saved_rank=4)).save(tmp_path / "heads")
     saved = load_file(str(tmp_path / "heads" / "encoder" / "weights.safetensors"))
     assert saved["encoder.layer.1.intermediate.dense.weight::up"].shape == (64, 4)
     assert not [name for name, weight in saved.items() if weight.dim() == 2 and "::" not in name]
