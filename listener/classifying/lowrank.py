@@ -1,9 +1,10 @@
 """Tuned encoder layers stored as low-rank changes to the shipped encoder.
 
-Tuning every layer of MiniLM-L6 changes 10.6M weights (43 MB). What tuning changes in each
-weight matrix is mostly low-rank, so each change is kept as its best rank-r approximation (two
-thin factors from its singular value decomposition); biases and layer norms are small and kept
-whole. At load, each matrix is rebuilt as the shipped weight plus the product of its factors.
+Tuning every layer of MiniLM-L6 changes 10.6M weights (43 MB). Each weight matrix's change is
+kept as its best rank-r approximation (two thin factors from its singular value decomposition);
+biases and layer norms are small and kept whole. The verdicts survive it: at rank 32 the held-out
+figures moved less than retraining moves them (heads/MODEL_CARD.md). At load, each matrix is
+rebuilt as the shipped weight plus the product of its factors.
 """
 
 from __future__ import annotations
