@@ -4,13 +4,16 @@
         [--tune lora|all] [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N]
         [--epochs 3]
         [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
+        [--readings FILE.jsonl]
 
 Every labelled file is shuffled (seed 7) and cut into K folds. For each fold, a model is trained
 on the other folds of every file the way `mentiondesk train --dev-fraction 0` trains one, saved,
 loaded by the classifier the product uses (with the config's precision) and judged on the fold it
 did not see; VADER is judged on the same rows. A fine-tuned model is judged as shipped, then
-mixed at its blend weight and the other --weights, and as its two parts alone (tuned model;
-untuned heads), so the blend weight can be chosen on rows no model was trained on. Prints a line
+mixed at its blend weight and the other --weights (with the model's sentiment adjustment), without
+the adjustment, and as its two parts alone (tuned model; untuned heads), so the blend weight can be
+chosen on rows no model was trained on; --readings keeps the parts' probabilities for
+bench/adjustment.py. Prints a line
 per fold and model, then mean ± standard deviation over the folds: airline sentiment macro-F1,
 general-topic (TweetEval) macro-recall and complaint macro-F1, the figures issue 3 sets goals on.
 One fine-tuning fold takes 20-40 minutes on 2 CPU cores: `--rows 40 --epochs 1` checks the script
@@ -37,7 +40,7 @@ from listener.classifying.blending import train_blended
 from listener.classifying.datasets import COMPLAINT_LABELS
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
-from listener.classifying.heads import blend
+from listener.classifying.heads import adjust_sentiment, blend
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
 from listener.classifying.settings import ClassifierConfig, build_classifier
@@ -119,10 +122,13 @@ def goal_figures(test: list[LabelledSet], labels_of) -> dict[str, float]:
     return figures
 
 
-def judge(args, settings: ClassifierConfig, folder: Path, test: list[LabelledSet]) -> dict:
-    """Figures per model on the fold. A fine-tuned folder is read twice, as the tuned model alone
-    (blend weight 0) and as its untuned heads alone (1); the blends at each --weights are mixed
-    from those two readings, as the classifier mixes them."""
+def judge(
+    args, settings: ClassifierConfig, folder: Path, test: list[LabelledSet]
+) -> tuple[dict, dict]:
+    """Figures per model on the fold, and the probabilities they came from. A fine-tuned folder
+    is read twice, as the tuned model alone (blend weight 0) and as its untuned heads alone (1);
+    the blends at each --weights are mixed from those two readings, as the classifier mixes
+    them."""
     classifier = build_classifier(settings.model_copy(update={"heads": folder}))
     threshold = classifier.complaint_threshold
 
@@ -130,24 +136,54 @@ def judge(args, settings: ClassifierConfig, folder: Path, test: list[LabelledSet
         return lambda s: predicted(s.task, readings[s.name], threshold)
 
     if args.method == "heads":
-        return {"heads": goal_figures(test, labels(read_probabilities(classifier, test)))}
+        readings = read_probabilities(classifier, test)
+        return {"heads": goal_figures(test, labels(readings))}, {"heads": readings}
     # The shipped blend as the product runs it; the mixes below only approximate it, from
     # probabilities rounded to 4 places (a tie may break the other way).
     models = {"shipped": goal_figures(test, labels(read_probabilities(classifier, test)))}
-    shipped = classifier.blend_weight
+    shipped, adjustment = classifier.blend_weight, classifier.sentiment_adjustment
+    classifier.sentiment_adjustment = {}  # the parts are read as they are, adjusted when mixed
     classifier.blend_weight = 0.0
     tuned = read_probabilities(classifier, test)
     classifier.blend_weight = 1.0
     untuned = read_probabilities(classifier, test)
     models["tuned alone"] = goal_figures(test, labels(tuned))
+    tasks = {labelled.name: labelled.task for labelled in test}
+
+    def mix(weight: float, adjusted: dict[str, float]) -> dict[str, list]:
+        mixed = {}
+        for name in tuned:
+            probabilities = blend(torch.tensor(tuned[name]), torch.tensor(untuned[name]), weight)
+            if tasks[name] == "sentiment":
+                probabilities = adjust_sentiment(probabilities, adjusted)
+            mixed[name] = probabilities.tolist()
+        return mixed
+
     for weight in sorted({shipped, *args.weights}):
-        mixed = {
-            name: blend(torch.tensor(tuned[name]), torch.tensor(untuned[name]), weight).tolist()
-            for name in tuned
-        }
-        models[f"blend {weight:.2f}"] = goal_figures(test, labels(mixed))
+        models[f"blend {weight:.2f}"] = goal_figures(test, labels(mix(weight, adjustment)))
+    if adjustment:
+        models["blend, not adjusted"] = goal_figures(test, labels(mix(shipped, {})))
     models["untuned heads"] = goal_figures(test, labels(untuned))
-    return models
+    return models, {"tuned": tuned, "untuned": untuned, "blend_weight": shipped}
+
+
+def write_readings(path: Path, fold: int, test: list[LabelledSet], readings: dict) -> None:
+    """Appends one JSON line per held-out set of the fold: its true labels and each model's
+    probabilities, so decision rules (e.g. bench/offsets.py) can be chosen and checked on rows
+    no model was trained on, without training again."""
+    with path.open("a", encoding="utf-8") as handle:
+        for labelled in test:
+            line = {
+                "fold": fold,
+                "set": labelled.name,
+                "task": labelled.task,
+                "truth": labelled.labels,
+                **{
+                    model: rows[labelled.name] if isinstance(rows, dict) else rows
+                    for model, rows in readings.items()
+                },
+            }
+            handle.write(json.dumps(line) + "\n")
 
 
 def judge_vader(test: list[LabelledSet]) -> dict[str, float]:
@@ -210,6 +246,12 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
+        "--readings",
+        type=Path,
+        default=None,
+        help="append each held-out row's true label and probabilities here (JSON lines)",
+    )
+    parser.add_argument(
         "--only-folds",
         type=lambda text: [int(n) for n in text.split(",")],
         default=None,
@@ -241,7 +283,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "heads"
             train_fold(args, settings, fold, folder)
-            fold_figures = judge(args, settings, folder, fold.test)
+            fold_figures, readings = judge(args, settings, folder, fold.test)
+        if args.readings:
+            write_readings(args.readings, number, fold.test, readings)
         fold_figures["VADER"] = judge_vader(fold.test)
         minutes = (time.perf_counter() - start) / 60
         for model, figures in fold_figures.items():

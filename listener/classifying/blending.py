@@ -14,7 +14,7 @@ from pathlib import Path
 
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuned, FineTuneOptions, fine_tune
-from listener.classifying.heads import Heads, blend
+from listener.classifying.heads import Heads, adjust_sentiment, blend
 from listener.classifying.locations import BLEND_SUBDIR
 from listener.classifying.training import (
     HeldOut,
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # The untuned heads' share of the blend, picked on the held-out split among 0, 0.2-0.5 and 1.
 BLEND_WEIGHT = 0.3
+# Added to the blend's log-probabilities before the verdict (heads.adjust_sentiment), picked in
+# nested cross-validation (bench/adjustment.py, figures in heads/MODEL_CARD.md).
+SENTIMENT_ADJUSTMENT = {"negative": 0.0, "neutral": 0.0}
 
 
 @dataclass
@@ -37,16 +40,29 @@ class Blended:
     untuned: Heads
     weight: float
     figures: dict[str, float]
+    adjustment: dict[str, float]
 
     def save(self, folder: Path) -> None:
         metadata = self.tuned.heads.metadata
         metadata.blend_heads, metadata.blend_weight = BLEND_SUBDIR, self.weight
+        metadata.sentiment_adjustment = dict(self.adjustment)
         metadata.figures = self.figures
         self.tuned.save(folder)
         self.untuned.save(folder / BLEND_SUBDIR)
 
 
-def blend_held_out(tuned: list[HeldOut], untuned: list[HeldOut], weight: float) -> list[HeldOut]:
+def describe_adjustment(adjustment: dict[str, float]) -> str:
+    shifts = [f"{label} {value:+.2f}" for label, value in adjustment.items() if value]
+    return ", ".join(shifts) or "none"
+
+
+def blend_held_out(
+    tuned: list[HeldOut],
+    untuned: list[HeldOut],
+    weight: float,
+    adjustment: dict[str, float],
+) -> list[HeldOut]:
+    """The held-out rows as the classifier will judge them: blended, sentiment adjusted."""
     by_key = {part.key: part for part in untuned}
     blended = []
     for part in tuned:
@@ -54,6 +70,8 @@ def blend_held_out(tuned: list[HeldOut], untuned: list[HeldOut], weight: float) 
         if other.truth != part.truth:  # the two trainers must hold out the same rows
             raise ValueError(f"held-out rows of {part.key} differ between the two models")
         probabilities = blend(part.probabilities, other.probabilities, weight)
+        if part.task == "sentiment":
+            probabilities = adjust_sentiment(probabilities, adjustment)
         blended.append(HeldOut(part.task, part.name, part.texts, part.truth, probabilities))
     return blended
 
@@ -66,15 +84,20 @@ def train_blended(
     heads_options: TrainOptions,
     cache: Path | None,
     weight: float = BLEND_WEIGHT,
+    adjustment: dict[str, float] | None = None,
     say: Say = logger.info,
 ) -> Blended:
     say("1/2: heads over the untuned encoder")
     untuned = train_heads(encoder, sets, options=heads_options, cache=cache, say=say)
     say("2/2: the tuned encoder, with its own heads")
     tuned, tuned_result = fine_tune(encoder, sets, options=fine_tune_options, say=say)
+    adjustment = SENTIMENT_ADJUSTMENT if adjustment is None else adjustment
     figures: dict[str, float] = {}
     if tuned_result.held_out:
-        say(f"the blend ({1 - weight:.1f} tuned + {weight:.1f} untuned) on the held-out rows:")
-        blended = blend_held_out(tuned_result.held_out, untuned.held_out, weight)
+        say(
+            f"the blend ({1 - weight:.1f} tuned + {weight:.1f} untuned), sentiment adjusted "
+            f"({describe_adjustment(adjustment)}), on the held-out rows:"
+        )
+        blended = blend_held_out(tuned_result.held_out, untuned.held_out, weight, adjustment)
         figures, _ = measure(blended, say)
-    return Blended(tuned, untuned.heads, weight, figures)
+    return Blended(tuned, untuned.heads, weight, figures, adjustment)

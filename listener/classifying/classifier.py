@@ -29,7 +29,7 @@ from listener.classifying.encoder import (
     short_name,
 )
 from listener.classifying.fitting import predict_probabilities
-from listener.classifying.heads import Heads, HeadsUnavailable, blend
+from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
 from listener.classifying.locations import TUNED_ENCODER_FILE
 from listener.classifying.precision import checked, forward_context, prepare, version_suffix
@@ -175,6 +175,7 @@ class HeadsClassifier(_ScreeningClassifier):
         )
         self.blend_weight = metadata.blend_weight
         self.complaint_threshold = metadata.complaint_threshold
+        self.sentiment_adjustment = dict(metadata.sentiment_adjustment)
         self.batch_size = batch_size
         tuned = "+lora" if adapter else "+tuned" if weights else ""
         precision = version_suffix(encoder.precision)
@@ -196,6 +197,7 @@ class HeadsClassifier(_ScreeningClassifier):
             other_sentiment, other_complaint = _probabilities(self.blend_heads, untuned, scores)
             sentiment = blend(sentiment, other_sentiment, self.blend_weight)
             complaint = blend(complaint, other_complaint, self.blend_weight)
+        sentiment = adjust_sentiment(sentiment, self.sentiment_adjustment)
         return Predictions(sentiment, complaint, embeddings=untuned[:, -1, :])
 
     def _embed(self, texts: list[str]) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class HeadsMetadata:
     blend_heads: str = ""
     blend_weight: float = 0.0
     complaint_threshold: float = 0.5
+    # Added to each sentiment's log-probability before the verdict (a prior shift, see
+    # `adjust_sentiment`); labels left out get 0. Chosen in cross-validation (bench/adjustment.py).
+    sentiment_adjustment: dict[str, float] = field(default_factory=dict)
     trained_at: str = ""
     figures: dict[str, float] = field(default_factory=dict)
     training_data: list[str] = field(default_factory=list)
@@ -68,7 +72,21 @@ class HeadsMetadata:
     def from_json(cls, text: str) -> HeadsMetadata:
         raw = json.loads(text)
         raw["features"] = FeatureSpec(**raw["features"])
-        return cls(**raw)
+        metadata = cls(**raw)
+        metadata.check_adjustment()
+        return metadata
+
+    def check_adjustment(self) -> None:
+        for label, value in self.sentiment_adjustment.items():
+            if label not in self.sentiment_labels:
+                raise ValueError(
+                    f"sentiment_adjustment names {label!r}, which is not one of the heads' "
+                    f"sentiments ({', '.join(self.sentiment_labels)})"
+                )
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(
+                    f"sentiment_adjustment for {label!r} must be a finite number, not {value!r}"
+                )
 
 
 LEXICON_FEATURES = 4  # VADER: negative, neutral, positive, compound
@@ -129,7 +147,10 @@ class Heads:
         weights, meta = folder / WEIGHTS_FILE, folder / METADATA_FILE
         if not weights.is_file() or not meta.is_file():
             raise HeadsUnavailable(f"no trained heads in {folder} (expected {WEIGHTS_FILE})")
-        metadata = HeadsMetadata.from_json(meta.read_text(encoding="utf-8"))
+        try:
+            metadata = HeadsMetadata.from_json(meta.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise HeadsUnavailable(f"{meta}: {exc}") from None
         heads = cls.new(metadata)
         tensors = {k: v.to(torch.float32) for k, v in load_file(str(weights)).items()}
         for prefix, head in (("sentiment.", heads.sentiment), ("complaint.", heads.complaint)):
@@ -163,3 +184,17 @@ class Heads:
 def blend(tuned: torch.Tensor, untuned: torch.Tensor, weight: float) -> torch.Tensor:
     """A fine-tuned model's probabilities mixed with the untuned heads' (`weight`: their share)."""
     return (1 - weight) * tuned + weight * untuned
+
+
+def adjust_sentiment(probabilities: torch.Tensor, adjustment: dict[str, float]) -> torch.Tensor:
+    """[n, 3] sentiment probabilities (SENTIMENTS order) times exp(adjustment), normalised again.
+
+    A prior shift: the heads learn how common each sentiment is from the training mix, where
+    negative airline tweets abound and mildly negative posts on other subjects are rare, so they
+    call too few of those negative. Scores stay probabilities and the verdict is their largest.
+    """
+    if not adjustment:
+        return probabilities
+    shift = torch.tensor([adjustment.get(label, 0.0) for label in SENTIMENTS])
+    shifted = probabilities * torch.exp(shift).to(probabilities.dtype)
+    return shifted / shifted.sum(dim=1, keepdim=True).clamp(min=1e-12)

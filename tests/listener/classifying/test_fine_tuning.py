@@ -6,6 +6,7 @@ downloaded."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -15,13 +16,21 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from config.classifier import Topic
-from listener.classifying.blending import Blended, train_blended
+from listener.classifying.blending import (
+    SENTIMENT_ADJUSTMENT,
+    Blended,
+    blend_held_out,
+    describe_adjustment,
+    train_blended,
+)
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder, EncoderUnavailable
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
-from listener.classifying.heads import Heads
+from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment
+from listener.classifying.labels import SENTIMENTS
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.topics import TopicMatcher
+from listener.classifying.training import HeldOut
 from tests.listener.classifying.test_tiny_model import (
     NEGATIVE,
     NEUTRAL,
@@ -66,7 +75,10 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[st
 def test_fine_tuned_model_learns_a_tiny_sample(tuned: tuple[Path, Path, list[str]]) -> None:
     encoder_dir, heads_dir, messages = tuned
     assert any("epoch 60/60 done" in m for m in messages)
-    blend_line = messages.index("the blend (0.7 tuned + 0.3 untuned) on the held-out rows:")
+    blend_line = messages.index(
+        "the blend (0.7 tuned + 0.3 untuned), sentiment adjusted "
+        f"({describe_adjustment(SENTIMENT_ADJUSTMENT)}), on the held-out rows:"
+    )
     assert "held out tiny-sentiment: macro-F1" in messages[blend_line + 1]
     settings = ClassifierConfig(encoder=str(encoder_dir), heads=heads_dir, precision="fp32")
     classifier = build_classifier(settings)
@@ -84,6 +96,7 @@ def test_the_adapter_is_saved_beside_the_heads_and_merged_when_loading(
     assert metadata["encoder_adapter"] == "adapter"
     assert metadata["features"] == {"layers": [2], "lexicon": False}
     assert (metadata["blend_heads"], metadata["blend_weight"]) == ("untuned", 0.3)
+    assert metadata["sentiment_adjustment"] == SENTIMENT_ADJUSTMENT
     assert "sentiment/tiny-sentiment/macro_f1" in metadata["figures"]
     adapter_config = json.loads((heads_dir / "adapter" / "adapter_config.json").read_text())
     # The configured name, never this machine's install path.
@@ -95,14 +108,22 @@ def test_the_adapter_is_saved_beside_the_heads_and_merged_when_loading(
     assert tuned_states[:, 0].allclose(base_states[:, 0], atol=1e-5)
 
 
+def _with_metadata(source: Path, target: Path, **changes: object) -> Path:
+    """A copy of a heads folder with some metadata fields changed."""
+    copy = shutil.copytree(source, target)
+    metadata = json.loads((copy / "heads.json").read_text())
+    metadata.update(changes)
+    (copy / "heads.json").write_text(json.dumps(metadata))
+    return copy
+
+
 def test_verdicts_blend_the_tuned_and_the_untuned_heads(
     tuned: tuple[Path, Path, list[str]], tmp_path: Path
 ) -> None:
     encoder_dir, heads_dir, _ = tuned
-    tuned_only = shutil.copytree(heads_dir, tmp_path / "tuned-only")
-    metadata = json.loads((tuned_only / "heads.json").read_text())
-    metadata["blend_heads"] = ""
-    (tuned_only / "heads.json").write_text(json.dumps(metadata))
+    tuned_only = _with_metadata(
+        heads_dir, tmp_path / "tuned-only", blend_heads="", sentiment_adjustment={}
+    )
     encoder = Encoder(str(encoder_dir))
     parts = [
         HeadsClassifier(encoder, folder).classify(TEXTS)
@@ -112,10 +133,76 @@ def test_verdicts_blend_the_tuned_and_the_untuned_heads(
         assert blended.complaint_score == pytest.approx(
             0.7 * tuned_verdict.complaint_score + 0.3 * untuned_verdict.complaint_score, abs=1e-3
         )
-        for label, score in blended.sentiment_scores.items():
-            expected = 0.7 * tuned_verdict.sentiment_scores[label]
-            expected += 0.3 * untuned_verdict.sentiment_scores[label]
-            assert score == pytest.approx(expected, abs=1e-3)
+        mixed = torch.tensor(
+            [
+                [
+                    0.7 * tuned_verdict.sentiment_scores[label]
+                    + 0.3 * untuned_verdict.sentiment_scores[label]
+                    for label in SENTIMENTS
+                ]
+            ]
+        )
+        expected = adjust_sentiment(mixed, SENTIMENT_ADJUSTMENT)[0].tolist()
+        assert [blended.sentiment_scores[label] for label in SENTIMENTS] == pytest.approx(
+            expected, abs=1e-3
+        )
+
+
+def test_the_sentiment_adjustment_shifts_scores_and_verdicts(
+    tuned: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    encoder_dir, heads_dir, _ = tuned
+    encoder = Encoder(str(encoder_dir))
+    plain = _with_metadata(heads_dir, tmp_path / "plain", sentiment_adjustment={})
+    doubled = _with_metadata(
+        heads_dir, tmp_path / "doubled", sentiment_adjustment={"negative": math.log(2)}
+    )
+    swamped = _with_metadata(heads_dir, tmp_path / "swamped", sentiment_adjustment={"neutral": 30})
+    before = HeadsClassifier(encoder, plain).classify(TEXTS)
+    after = HeadsClassifier(encoder, doubled).classify(TEXTS)
+    factor = {"negative": 2.0, "neutral": 1.0, "positive": 1.0}
+    for old, new in zip(before, after, strict=True):
+        total = sum(old.sentiment_scores[label] * factor[label] for label in SENTIMENTS)
+        for label in SENTIMENTS:
+            assert new.sentiment_scores[label] == pytest.approx(
+                old.sentiment_scores[label] * factor[label] / total, abs=1e-3
+            )
+        assert new.sentiment == max(new.sentiment_scores, key=new.sentiment_scores.__getitem__)
+        assert new.complaint_score == old.complaint_score  # complaints have their threshold
+    assert {v.sentiment for v in before} == set(SENTIMENTS)
+    assert {v.sentiment for v in HeadsClassifier(encoder, swamped).classify(TEXTS)} == {"neutral"}
+    versions = {HeadsClassifier(encoder, folder).version for folder in (plain, doubled, swamped)}
+    assert len(versions) == 3  # other verdicts, another model version
+
+
+@pytest.mark.parametrize(
+    ("adjustment", "message"),
+    [
+        ({"angry": 1.0}, "names 'angry', which is not one of the heads' sentiments"),
+        ({"negative": "high"}, "for 'negative' must be a finite number, not 'high'"),
+        ({"neutral": float("nan")}, "for 'neutral' must be a finite number, not nan"),
+    ],
+)
+def test_a_bad_sentiment_adjustment_is_a_clear_error(
+    tuned: tuple[Path, Path, list[str]], tmp_path: Path, adjustment: dict, message: str
+) -> None:
+    encoder_dir, heads_dir, _ = tuned
+    bad = _with_metadata(heads_dir, tmp_path / "bad", sentiment_adjustment=adjustment)
+    with pytest.raises(HeadsUnavailable, match=f"heads.json: sentiment_adjustment {message}"):
+        HeadsClassifier(Encoder(str(encoder_dir)), bad)
+
+
+def test_held_out_figures_adjust_sentiments_but_not_complaints() -> None:
+    sentiment = torch.tensor([[0.25, 0.5, 0.25], [0.1, 0.1, 0.8]])
+    complaint = torch.tensor([0.4, 0.6])
+    parts = [
+        HeldOut("sentiment", "s", ["a", "b"], ["negative", "positive"], sentiment),
+        HeldOut("complaint", "c", ["a", "b"], ["no", "yes"], complaint),
+    ]
+    blended = blend_held_out(parts, parts, 0.3, {"negative": math.log(2)})
+    expected = torch.tensor([[0.4, 0.4, 0.2], [0.2 / 1.1, 0.1 / 1.1, 0.8 / 1.1]])
+    assert torch.allclose(blended[0].probabilities, expected)
+    assert blended[1].probabilities.tolist() == pytest.approx([0.4, 0.6])
 
 
 @pytest.mark.parametrize("part", ["adapter/adapter_model.safetensors", "untuned/heads.safetensors"])
