@@ -46,7 +46,8 @@ class ClassifierConfig(BaseModel):
     # auto: bf16 where the CPU computes it natively (1.5-2x fp32's mentions per second, with
     # fp32's held-out figures), else fp32. int8 moves 1-2 % of verdicts and general-topic recall
     # fell 1.7-2 points on 300 held-out tweets (heads/MODEL_CARD.md): on request. It was 1.5x bf16
-    # on an AMD EPYC, but slower than bf16 on a Xeon with AMX, except one post at a time.
+    # on an AMD EPYC, but slower than bf16 on a Xeon with AMX, except one post at a time; 1.3x fp32
+    # on an EPYC without AVX512, where its 7-bit inputs moved 3.8 % of sentiments.
     precision: Precision = "auto"
     # Texts per forward pass, sorted by length first so little is wasted on padding. In bf16, 32
     # was 1.15-1.2x 16 on a CPU with AMX; on one without (AMD EPYC), 16 and 64 were within noise.
