@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 BLEND_WEIGHT = 0.3
 # Added to the blend's log-probabilities before the verdict (heads.adjust_sentiment), picked in
 # nested cross-validation (bench/adjustment.py, figures in heads/MODEL_CARD.md).
-SENTIMENT_ADJUSTMENT = {"negative": 0.0, "neutral": 0.0}
+SENTIMENT_ADJUSTMENT = {"negative": 0.8}
 
 
 @dataclass
