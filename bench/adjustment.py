@@ -81,8 +81,9 @@ def pooled(folds: dict[int, dict], numbers: list[int]) -> dict[str, tuple[np.nda
 def best_adjustment(sets: dict, grid: np.ndarray, tolerance: float) -> tuple[float, float, float]:
     """(negative, 0, 0): the best general-topic recall with airline F1 within `tolerance`."""
     airline, general = GOALS
-    floor = figures(sets, (0.0, 0.0, 0.0))[airline] - tolerance
-    best = (figures(sets, (0.0, 0.0, 0.0))[general], 0.0)
+    unshifted = figures(sets, (0.0, 0.0, 0.0))
+    floor = unshifted[airline] - tolerance
+    best = (unshifted[general], 0.0)
     for negative in grid:
         scores = figures(sets, (float(negative), 0.0, 0.0))
         if scores[airline] >= floor and scores[general] > best[0] + 1e-9:

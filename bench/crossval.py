@@ -169,7 +169,7 @@ def judge(
 
 def write_readings(path: Path, fold: int, test: list[LabelledSet], readings: dict) -> None:
     """Appends one JSON line per held-out set of the fold: its true labels and each model's
-    probabilities, so decision rules (e.g. bench/offsets.py) can be chosen and checked on rows
+    probabilities, so decision rules (e.g. bench/adjustment.py) can be chosen and checked on rows
     no model was trained on, without training again."""
     with path.open("a", encoding="utf-8") as handle:
         for labelled in test:

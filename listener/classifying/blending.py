@@ -84,14 +84,13 @@ def train_blended(
     heads_options: TrainOptions,
     cache: Path | None,
     weight: float = BLEND_WEIGHT,
-    adjustment: dict[str, float] | None = None,
     say: Say = logger.info,
 ) -> Blended:
     say("1/2: heads over the untuned encoder")
     untuned = train_heads(encoder, sets, options=heads_options, cache=cache, say=say)
     say("2/2: the tuned encoder, with its own heads")
     tuned, tuned_result = fine_tune(encoder, sets, options=fine_tune_options, say=say)
-    adjustment = SENTIMENT_ADJUSTMENT if adjustment is None else adjustment
+    adjustment = SENTIMENT_ADJUSTMENT
     figures: dict[str, float] = {}
     if tuned_result.held_out:
         say(
