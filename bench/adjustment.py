@@ -26,15 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
+from listener.classifying import metrics
 from listener.classifying.labels import SENTIMENTS
 
 # The sentiment sets and the figure issue 3 sets a goal on for each.
 GOALS = {"airline-sentiment-train": "macro_f1", "tweeteval-sentiment-val": "macro_recall"}
 
 
-def read(path: Path, weight: float | None) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """fold -> set -> (log-probabilities of the blend [n, 3], true class indices [n])."""
-    folds: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+def read(path: Path, weight: float | None) -> dict[int, dict[str, tuple[np.ndarray, list[str]]]]:
+    """fold -> set -> (log-probabilities of the blend [n, 3], true labels [n])."""
+    folds: dict[int, dict[str, tuple[np.ndarray, list[str]]]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(line)
         if row["set"] not in GOALS:
@@ -43,36 +44,28 @@ def read(path: Path, weight: float | None) -> dict[int, dict[str, tuple[np.ndarr
             sys.exit(f"{path}:{number}: no tuned/untuned readings (a --method heads run?)")
         share = row["blend_weight"] if weight is None else weight
         probabilities = (1 - share) * np.array(row["tuned"]) + share * np.array(row["untuned"])
-        truth = np.array([SENTIMENTS.index(label) for label in row["truth"]])
-        folds.setdefault(row["fold"], {})[row["set"]] = (np.log(probabilities + 1e-9), truth)
+        folds.setdefault(row["fold"], {})[row["set"]] = (
+            np.log(probabilities + 1e-9),
+            row["truth"],
+        )
     return folds
 
 
-def figure(log_probabilities: np.ndarray, truth: np.ndarray, adjustment, metric: str) -> float:
+def figure(log_probabilities: np.ndarray, truth: list[str], adjustment, metric: str) -> float:
     predicted = (log_probabilities + np.asarray(adjustment)).argmax(axis=1)
-    classes = len(SENTIMENTS)
-    confusion = np.bincount(truth * classes + predicted, minlength=classes**2).reshape(
-        classes, classes
-    )
-    hits = np.diag(confusion).astype(float)
-    recall = hits / np.maximum(confusion.sum(axis=1), 1)
-    if metric == "macro_recall":
-        return 100 * recall.mean()
-    precision = hits / np.maximum(confusion.sum(axis=0), 1)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(both), where=both > 0)
-    return 100 * f1.mean()
+    report = metrics.report(truth, [SENTIMENTS[i] for i in predicted], list(SENTIMENTS))
+    return 100 * getattr(report, metric)
 
 
-def figures(sets: dict[str, tuple[np.ndarray, np.ndarray]], adjustment) -> dict[str, float]:
+def figures(sets: dict[str, tuple[np.ndarray, list[str]]], adjustment) -> dict[str, float]:
     return {name: figure(*sets[name], adjustment, GOALS[name]) for name in GOALS if name in sets}
 
 
-def pooled(folds: dict[int, dict], numbers: list[int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def pooled(folds: dict[int, dict], numbers: list[int]) -> dict[str, tuple[np.ndarray, list[str]]]:
     return {
         name: (
             np.concatenate([folds[n][name][0] for n in numbers]),
-            np.concatenate([folds[n][name][1] for n in numbers]),
+            [label for n in numbers for label in folds[n][name][1]],
         )
         for name in GOALS
     }
