@@ -83,7 +83,12 @@ class HeadsMetadata:
                     f"sentiment_adjustment names {label!r}, which is not one of the heads' "
                     f"sentiments ({', '.join(self.sentiment_labels)})"
                 )
-            if not isinstance(value, int | float) or not math.isfinite(value):
+            # bool is an int to Python, but `true` in heads.json is a mistake, not a shift of 1.
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
                 raise ValueError(
                     f"sentiment_adjustment for {label!r} must be a finite number, not {value!r}"
                 )

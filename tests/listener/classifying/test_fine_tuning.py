@@ -181,6 +181,7 @@ def test_the_sentiment_adjustment_shifts_scores_and_verdicts(
         ({"angry": 1.0}, "names 'angry', which is not one of the heads' sentiments"),
         ({"negative": "high"}, "for 'negative' must be a finite number, not 'high'"),
         ({"neutral": float("nan")}, "for 'neutral' must be a finite number, not nan"),
+        ({"negative": True}, "for 'negative' must be a finite number, not True"),
     ],
 )
 def test_a_bad_sentiment_adjustment_is_a_clear_error(
