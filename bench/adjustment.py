@@ -25,17 +25,20 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from listener.classifying import metrics
+from listener.classifying.heads import adjust_sentiment, blend
 from listener.classifying.labels import SENTIMENTS
 
 # The sentiment sets and the figure issue 3 sets a goal on for each.
 GOALS = {"airline-sentiment-train": "macro_f1", "tweeteval-sentiment-val": "macro_recall"}
+Readings = dict[str, tuple[torch.Tensor, list[str]]]  # set -> (blend probabilities [n, 3], truth)
 
 
-def read(path: Path, weight: float | None) -> dict[int, dict[str, tuple[np.ndarray, list[str]]]]:
-    """fold -> set -> (log-probabilities of the blend [n, 3], true labels [n])."""
-    folds: dict[int, dict[str, tuple[np.ndarray, list[str]]]] = {}
+def read(path: Path, weight: float | None) -> dict[int, Readings]:
+    """fold -> set -> (the blend's probabilities, true labels), blended as the classifier does."""
+    folds: dict[int, Readings] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(line)
         if row["set"] not in GOALS:
@@ -43,45 +46,43 @@ def read(path: Path, weight: float | None) -> dict[int, dict[str, tuple[np.ndarr
         if "tuned" not in row:
             sys.exit(f"{path}:{number}: no tuned/untuned readings (a --method heads run?)")
         share = row["blend_weight"] if weight is None else weight
-        probabilities = (1 - share) * np.array(row["tuned"]) + share * np.array(row["untuned"])
-        folds.setdefault(row["fold"], {})[row["set"]] = (
-            np.log(probabilities + 1e-9),
-            row["truth"],
-        )
+        probabilities = blend(torch.tensor(row["tuned"]), torch.tensor(row["untuned"]), share)
+        folds.setdefault(row["fold"], {})[row["set"]] = (probabilities, row["truth"])
     return folds
 
 
-def figure(log_probabilities: np.ndarray, truth: list[str], adjustment, metric: str) -> float:
-    predicted = (log_probabilities + np.asarray(adjustment)).argmax(axis=1)
+def figure(probabilities: torch.Tensor, truth: list[str], negative: float, metric: str) -> float:
+    """The goal figure with the negative shift applied the way the classifier applies it."""
+    predicted = adjust_sentiment(probabilities, {"negative": negative}).argmax(dim=1)
     report = metrics.report(truth, [SENTIMENTS[i] for i in predicted], list(SENTIMENTS))
     return 100 * getattr(report, metric)
 
 
-def figures(sets: dict[str, tuple[np.ndarray, list[str]]], adjustment) -> dict[str, float]:
-    return {name: figure(*sets[name], adjustment, GOALS[name]) for name in GOALS if name in sets}
+def figures(sets: Readings, negative: float) -> dict[str, float]:
+    return {name: figure(*sets[name], negative, GOALS[name]) for name in GOALS if name in sets}
 
 
-def pooled(folds: dict[int, dict], numbers: list[int]) -> dict[str, tuple[np.ndarray, list[str]]]:
+def pooled(folds: dict[int, Readings], numbers: list[int]) -> Readings:
     return {
         name: (
-            np.concatenate([folds[n][name][0] for n in numbers]),
+            torch.cat([folds[n][name][0] for n in numbers]),
             [label for n in numbers for label in folds[n][name][1]],
         )
         for name in GOALS
     }
 
 
-def best_adjustment(sets: dict, grid: np.ndarray, tolerance: float) -> tuple[float, float, float]:
-    """(negative, 0, 0): the best general-topic recall with airline F1 within `tolerance`."""
+def best_shift(sets: Readings, grid: np.ndarray, tolerance: float) -> float:
+    """The negative shift with the best general-topic recall and airline F1 within `tolerance`."""
     airline, general = GOALS
-    unshifted = figures(sets, (0.0, 0.0, 0.0))
+    unshifted = figures(sets, 0.0)
     floor = unshifted[airline] - tolerance
     best = (unshifted[general], 0.0)
     for negative in grid:
-        scores = figures(sets, (float(negative), 0.0, 0.0))
+        scores = figures(sets, float(negative))
         if scores[airline] >= floor and scores[general] > best[0] + 1e-9:
             best = (scores[general], float(negative))
-    return (best[1], 0.0, 0.0)
+    return best[1]
 
 
 def main() -> None:
@@ -103,14 +104,14 @@ def main() -> None:
     gains: dict[str, list[float]] = {name: [] for name in GOALS}
     for number in complete:
         others = [n for n in complete if n != number]
-        adjustment = best_adjustment(pooled(folds, others), grid, args.tolerance)
-        before = figures(folds[number], (0.0, 0.0, 0.0))
-        after = figures(folds[number], adjustment)
+        shift = best_shift(pooled(folds, others), grid, args.tolerance)
+        before = figures(folds[number], 0.0)
+        after = figures(folds[number], shift)
         cells = []
         for name in GOALS:
             gains[name].append(after[name] - before[name])
             cells.append(f"{before[name]:6.2f} -> {after[name]:6.2f}")
-        print(f"{number:<4} {adjustment[0]:>+8.2f} " + " ".join(cells))
+        print(f"{number:<4} {shift:>+8.2f} " + " ".join(cells))
     print(
         "mean gain on the fold left out: "
         + ", ".join(
@@ -119,10 +120,10 @@ def main() -> None:
         )
     )
     everything = pooled(folds, complete)
-    chosen = best_adjustment(everything, grid, args.tolerance)
-    before, after = figures(everything, (0.0, 0.0, 0.0)), figures(everything, chosen)
+    chosen = best_shift(everything, grid, args.tolerance)
+    before, after = figures(everything, 0.0), figures(everything, chosen)
     print(
-        f"picked on folds {', '.join(map(str, complete))}: negative {chosen[0]:+.2f} ("
+        f"picked on folds {', '.join(map(str, complete))}: negative {chosen:+.2f} ("
         + ", ".join(f"{name} {before[name]:.2f} -> {after[name]:.2f}" for name in GOALS)
         + " on those rows)"
     )

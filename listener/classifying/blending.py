@@ -90,13 +90,14 @@ def train_blended(
     untuned = train_heads(encoder, sets, options=heads_options, cache=cache, say=say)
     say("2/2: the tuned encoder, with its own heads")
     tuned, tuned_result = fine_tune(encoder, sets, options=fine_tune_options, say=say)
-    adjustment = SENTIMENT_ADJUSTMENT
     figures: dict[str, float] = {}
     if tuned_result.held_out:
         say(
             f"the blend ({1 - weight:.1f} tuned + {weight:.1f} untuned), sentiment adjusted "
-            f"({describe_adjustment(adjustment)}), on the held-out rows:"
+            f"({describe_adjustment(SENTIMENT_ADJUSTMENT)}), on the held-out rows:"
         )
-        blended = blend_held_out(tuned_result.held_out, untuned.held_out, weight, adjustment)
+        blended = blend_held_out(
+            tuned_result.held_out, untuned.held_out, weight, SENTIMENT_ADJUSTMENT
+        )
         figures, _ = measure(blended, say)
-    return Blended(tuned, untuned.heads, weight, figures, adjustment)
+    return Blended(tuned, untuned.heads, weight, figures, SENTIMENT_ADJUSTMENT)
