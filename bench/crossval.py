@@ -141,6 +141,16 @@ def judge(
     # The shipped blend as the product runs it; the mixes below only approximate it, from
     # probabilities rounded to 4 places (a tie may break the other way).
     models = {"shipped": goal_figures(test, labels(read_probabilities(classifier, test)))}
+    if classifier.topic_bridge is not None:
+        # The parts below are read in two passes, the recipe as trained; the one-pass bridged
+        # heads alone beside them.
+        classifier.blend_weight, adjustment = 1.0, classifier.sentiment_adjustment
+        classifier.sentiment_adjustment = {}
+        models["bridged heads"] = goal_figures(test, labels(read_probabilities(classifier, test)))
+        classifier = build_classifier(
+            settings.model_copy(update={"heads": folder, "one_pass": False})
+        )
+        models["two passes"] = goal_figures(test, labels(read_probabilities(classifier, test)))
     shipped, adjustment = classifier.blend_weight, classifier.sentiment_adjustment
     classifier.sentiment_adjustment = {}  # the parts are read as they are, adjusted when mixed
     classifier.blend_weight = 0.0

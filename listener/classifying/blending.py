@@ -2,25 +2,37 @@
 
 The two read a post differently (a sentiment-tuned last layer; all six untuned layers through an
 MLP) and make different mistakes: their weighted mean beat either alone on the held-out split
-(figures in heads/MODEL_CARD.md). Topics need the untuned pass anyway, so blending costs no
-extra encoder pass.
+(figures in heads/MODEL_CARD.md). The untuned heads and the topics read the untuned layers as
+predicted from the tuned pass (bridging.py), so a verdict costs one encoder pass.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
+from listener.classifying.bridging import TopicBridge, bridge_heads, fit_topic_bridge
 from listener.classifying.encoder import Encoder
-from listener.classifying.finetuning import FineTuned, FineTuneOptions, fine_tune
+from listener.classifying.finetuning import TUNE_ALL, FineTuned, FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads, adjust_sentiment, blend
-from listener.classifying.locations import BLEND_SUBDIR
+from listener.classifying.locations import (
+    ADAPTER_SUBDIR,
+    BLEND_SUBDIR,
+    BRIDGED_SUBDIR,
+    TOPIC_BRIDGE_FILE,
+    TUNED_ENCODER_FILE,
+    TUNED_ENCODER_SUBDIR,
+)
 from listener.classifying.training import (
     HeldOut,
     LabelledSet,
     Say,
     TrainOptions,
+    encoded_states,
     measure,
     train_heads,
 )
@@ -41,14 +53,19 @@ class Blended:
     weight: float
     figures: dict[str, float]
     adjustment: dict[str, float]
+    bridged: Heads
+    topic_bridge: TopicBridge
 
     def save(self, folder: Path) -> None:
         metadata = self.tuned.heads.metadata
         metadata.blend_heads, metadata.blend_weight = BLEND_SUBDIR, self.weight
+        metadata.bridged_heads, metadata.topic_bridge = BRIDGED_SUBDIR, TOPIC_BRIDGE_FILE
         metadata.sentiment_adjustment = dict(self.adjustment)
         metadata.figures = self.figures
         self.tuned.save(folder)
         self.untuned.save(folder / BLEND_SUBDIR)
+        self.bridged.save(folder / BRIDGED_SUBDIR)
+        self.topic_bridge.save(folder / TOPIC_BRIDGE_FILE)
 
 
 def describe_adjustment(adjustment: dict[str, float]) -> str:
@@ -100,4 +117,29 @@ def train_blended(
             tuned_result.held_out, untuned.held_out, weight, SENTIMENT_ADJUSTMENT
         )
         figures, _ = measure(blended, say)
-    return Blended(tuned, untuned.heads, weight, figures, SENTIMENT_ADJUSTMENT)
+    say("bridging: the untuned layers predicted from the tuned pass, so a verdict needs one pass")
+    texts = list(dict.fromkeys(t for s in sets for t in s.texts))
+    untuned_states = encoded_states(encoder, texts, cache=cache, say=say)
+    tuned_states = saved_tuned_states(tuned, encoder, texts)
+    return Blended(
+        tuned,
+        untuned.heads,
+        weight,
+        figures,
+        SENTIMENT_ADJUSTMENT,
+        bridged=bridge_heads(untuned.heads, tuned_states, untuned_states),
+        topic_bridge=fit_topic_bridge(tuned_states, untuned_states),
+    )
+
+
+def saved_tuned_states(tuned: FineTuned, encoder: Encoder, texts: list[str]) -> torch.Tensor:
+    """Pooled states of the texts through the tuned encoder as it will load (its layers at the
+    saved rank), so the bridge is fitted on what the classifier will see."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        tuned.save(folder)
+        if tuned.tune == TUNE_ALL:
+            loaded = encoder.tuned(weights=folder / TUNED_ENCODER_SUBDIR / TUNED_ENCODER_FILE)
+        else:
+            loaded = encoder.tuned(adapter=folder / ADAPTER_SUBDIR)
+        return loaded.encode(texts)

@@ -19,6 +19,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from config.classifier import ENCODER_BATCH_SIZE
 from listener.classifying import lexicon
+from listener.classifying.bridging import TopicBridge
 from listener.classifying.encoder import (
     MAX_TOKENS,
     Encoder,
@@ -153,6 +154,7 @@ class HeadsClassifier(_ScreeningClassifier):
         rules: ScreeningRules | None = None,
         topics: TopicMatcher | None = None,
         batch_size: int = ENCODER_BATCH_SIZE,
+        one_pass: bool = True,
     ) -> None:
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.heads = _load_heads_for(encoder, heads_dir)
@@ -168,27 +170,45 @@ class HeadsClassifier(_ScreeningClassifier):
         # Topics compare what posts are about. An encoder tuned for sentiment groups them by mood
         # instead (lost-luggage topic F1 fell from 71 to 51), so topics use the untuned one.
         self.untuned_encoder = encoder
-        self.blend_heads = (
-            _load_heads_for(encoder, heads_dir / metadata.blend_heads)
-            if metadata.blend_heads
-            else None
-        )
+        # A bridged model reads the untuned layers off the tuned pass (bridging.py); the untuned
+        # encoder then only embeds the topics' own phrases, once.
+        self.topic_bridge: TopicBridge | None = None
+        bridged = bool(metadata.bridged_heads and metadata.topic_bridge)
+        if one_pass and bridged:
+            self.blend_heads: Heads | None = _load_heads_for(
+                encoder, heads_dir / metadata.bridged_heads
+            )
+            self.topic_bridge = TopicBridge.load(
+                heads_dir / metadata.topic_bridge,
+                inputs=self.blend_heads.metadata.hidden_size
+                * len(self.blend_heads.metadata.features.layers),
+                hidden=self.blend_heads.metadata.hidden_size,
+            )
+        else:
+            self.blend_heads = (
+                _load_heads_for(encoder, heads_dir / metadata.blend_heads)
+                if metadata.blend_heads
+                else None
+            )
         self.blend_weight = metadata.blend_weight
         self.complaint_threshold = metadata.complaint_threshold
         self.sentiment_adjustment = dict(metadata.sentiment_adjustment)
         self.batch_size = batch_size
         tuned = "+lora" if adapter else "+tuned" if weights else ""
         precision = version_suffix(encoder.precision)
+        # Verdicts of the same model in two passes differ slightly from one-pass ones.
+        passes = "+two-pass" if bridged and not one_pass else ""
         self.version = (
-            f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}{precision}"
+            f"{short_name(encoder.name)}{tuned}+heads-{Heads.fingerprint(heads_dir)}"
+            f"{passes}{precision}"
         )
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         pooled = self.encoder.encode(texts, batch_size=self.batch_size, progress=progress)
         scores = lexicon.features(texts)
         sentiment, complaint = _probabilities(self.heads, pooled, scores)
-        if self.untuned_encoder is self.encoder:
-            untuned = pooled
+        if self.untuned_encoder is self.encoder or self.topic_bridge is not None:
+            untuned = pooled  # bridged: the blend heads read the tuned pass
         elif self.blend_heads is not None or self.topics.topics:
             untuned = self.untuned_encoder.encode(texts, batch_size=self.batch_size)
         else:  # no topics and no blend: the untuned pass is not needed
@@ -198,7 +218,11 @@ class HeadsClassifier(_ScreeningClassifier):
             sentiment = blend(sentiment, other_sentiment, self.blend_weight)
             complaint = blend(complaint, other_complaint, self.blend_weight)
         sentiment = adjust_sentiment(sentiment, self.sentiment_adjustment)
-        return Predictions(sentiment, complaint, embeddings=untuned[:, -1, :])
+        if self.topic_bridge is not None:
+            embeddings = self.topic_bridge(pooled)
+        else:
+            embeddings = untuned[:, -1, :]
+        return Predictions(sentiment, complaint, embeddings=embeddings)
 
     def _embed(self, texts: list[str]) -> torch.Tensor:
         return self.untuned_encoder.encode(texts, batch_size=self.batch_size)[:, -1, :]

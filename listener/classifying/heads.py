@@ -23,7 +23,9 @@ from listener.classifying.labels import SENTIMENTS
 from listener.classifying.locations import (
     ADAPTER_SUBDIR,
     BLEND_SUBDIR,
+    BRIDGED_SUBDIR,
     METADATA_FILE,
+    TOPIC_BRIDGE_FILE,
     TUNED_ENCODER_SUBDIR,
     WEIGHTS_FILE,
 )
@@ -51,6 +53,10 @@ class HeadsMetadata:
     # Subfolder of heads over the untuned encoder, and their share of the blended probabilities.
     blend_heads: str = ""
     blend_weight: float = 0.0
+    # The blend heads as they read the tuned pass, and the topics' map from it ("" for none):
+    # then a verdict needs no untuned pass (bridging.py).
+    bridged_heads: str = ""
+    topic_bridge: str = ""
     complaint_threshold: float = 0.5
     # Added to each sentiment's log-probability before the verdict (a prior shift, see
     # `adjust_sentiment`); labels left out get 0. Chosen in cross-validation (bench/adjustment.py).
@@ -170,10 +176,12 @@ class Heads:
         digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
         digest.update((folder / METADATA_FILE).read_bytes())
         # A tuned encoder or blended heads change verdicts too, so they are part of the version.
-        for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR):
+        for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR, BRIDGED_SUBDIR):
             if (folder / subdir).is_dir():
                 for path in sorted((folder / subdir).iterdir()):
                     digest.update(f"{subdir}/{path.name}".encode() + path.read_bytes())
+        if (folder / TOPIC_BRIDGE_FILE).is_file():
+            digest.update(TOPIC_BRIDGE_FILE.encode() + (folder / TOPIC_BRIDGE_FILE).read_bytes())
         return digest.hexdigest()[:10]
 
     def select_features(self, pooled: torch.Tensor, lexicon: torch.Tensor | None) -> torch.Tensor:

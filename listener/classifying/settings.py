@@ -56,5 +56,10 @@ def build_classifier(config: ClassifierConfig, *, data_dir: Path | None = None) 
     heads_dir = resolve_heads_dir(config, data_dir)
     logger.info("classifier: encoder %s, heads %s", config.encoder, heads_dir)
     return HeadsClassifier(
-        encoder, heads_dir, rules=rules, topics=topics, batch_size=config.batch_size
+        encoder,
+        heads_dir,
+        rules=rules,
+        topics=topics,
+        batch_size=config.batch_size,
+        one_pass=config.one_pass,
     )

@@ -132,6 +132,14 @@ def encode_all(
     return store
 
 
+def encoded_states(
+    encoder: Encoder, texts: list[str], *, cache: Path | None, say: Say
+) -> torch.Tensor:
+    """[n, layers + 1, hidden] pooled states of the texts, in order, through `encode_all`."""
+    store = encode_all(encoder, texts, cache=cache, say=say)
+    return torch.stack([store[_text_key(t)] for t in texts]).to(torch.float32)
+
+
 def _read_cache(cache: Path, encoder_name: str, say: Say) -> dict[str, torch.Tensor]:
     """The cached pooled states. A cache that cannot be read (damaged, or another format) or that
     another encoder made only costs time: it is rebuilt rather than stopping or spoiling the
