@@ -173,7 +173,7 @@ class HeadsClassifier(_ScreeningClassifier):
         # A bridged model reads the untuned layers off the tuned pass (bridging.py); the untuned
         # encoder then only embeds the topics' own phrases, once.
         self.topic_bridge: TopicBridge | None = None
-        bridged = bool(metadata.bridged_heads and metadata.topic_bridge)
+        bridged = bool(metadata.blend_heads and metadata.bridged_heads and metadata.topic_bridge)
         if one_pass and bridged:
             self.blend_heads: Heads | None = _load_heads_for(
                 encoder, heads_dir / metadata.bridged_heads

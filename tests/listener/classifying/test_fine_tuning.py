@@ -125,8 +125,9 @@ def test_verdicts_blend_the_tuned_and_the_untuned_heads(
         heads_dir, tmp_path / "tuned-only", blend_heads="", sentiment_adjustment={}
     )
     encoder = Encoder(str(encoder_dir))
+    # Two passes: the untuned heads read the untuned encoder (one pass: test_bridging.py).
     parts = [
-        HeadsClassifier(encoder, folder).classify(TEXTS)
+        HeadsClassifier(encoder, folder, one_pass=False).classify(TEXTS)
         for folder in (heads_dir, tuned_only, heads_dir / "untuned")
     ]
     for blended, tuned_verdict, untuned_verdict in zip(*parts, strict=True):
@@ -206,8 +207,16 @@ def test_held_out_figures_adjust_sentiments_but_not_complaints() -> None:
     assert blended[1].probabilities.tolist() == pytest.approx([0.4, 0.6])
 
 
-@pytest.mark.parametrize("part", ["adapter/adapter_model.safetensors", "untuned/heads.safetensors"])
-def test_a_changed_adapter_or_untuned_heads_change_the_version(
+@pytest.mark.parametrize(
+    "part",
+    [
+        "adapter/adapter_model.safetensors",
+        "untuned/heads.safetensors",
+        "bridged/heads.safetensors",
+        "topic-bridge.safetensors",
+    ],
+)
+def test_a_changed_adapter_untuned_heads_or_bridge_change_the_version(
     tuned: tuple[Path, Path, list[str]], tmp_path: Path, part: str
 ) -> None:
     encoder_dir, heads_dir, _ = tuned
@@ -237,7 +246,11 @@ def test_topics_are_matched_with_the_untuned_encoder(tuned: tuple[Path, Path, li
     ]
     classifier = build_classifier(
         ClassifierConfig(
-            encoder=str(encoder_dir), heads=heads_dir, topics=topics, topic_threshold=-1.0
+            encoder=str(encoder_dir),
+            heads=heads_dir,
+            topics=topics,
+            topic_threshold=-1.0,
+            one_pass=False,  # one pass predicts the untuned layers: test_bridging.py
         )
     )
     base = Encoder(str(encoder_dir))
