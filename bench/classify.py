@@ -3,11 +3,13 @@ mentions at a time, in fp32, bf16 and int8 (dynamic, linear layers), and VADER b
 
     .venv/bin/python bench/classify.py [--texts 512] [--threads N] [--data FILE.csv]
         [--config mentiondesk.toml] [--heads DIR] [--precisions fp32,bf16,int8]
-        [--encoder-batches 16] [--rounds 3]
+        [--encoder-batches 16] [--rounds 3] [--passes 1,2]
 
 --config takes its [classifier] table (its topics cost a second, untuned pass when the heads
-carry a tuned encoder); --heads measures another heads folder, e.g. before/after a retrain;
---encoder-batches lists texts per forward pass to compare (`batch_size`; default: the config's).
+carry a tuned encoder but no bridge); --heads measures another heads folder, e.g. before/after a
+retrain;
+--encoder-batches lists texts per forward pass to compare (`batch_size`; default: the config's);
+--passes 1,2 compares a bridged model in one encoder pass (`one_pass`, the default) with two.
 bf16 is slower than fp32 on CPUs without native bf16: the header says whether this one has it.
 
 Prints the median of --rounds runs and their range: on shared cores, one run can be 30 % off.
@@ -69,6 +71,9 @@ def main() -> None:
         "--encoder-batches", default=None, help="texts per forward pass, e.g. 64,16"
     )
     parser.add_argument("--rounds", type=int, default=3, help="median of this many runs")
+    parser.add_argument(
+        "--passes", default=None, help="encoder passes per verdict to compare: 1, 2 or 1,2"
+    )
     args = parser.parse_args()
     settings = load_config(args.config).classifier if args.config else ClassifierConfig()
     if args.heads:
@@ -84,11 +89,15 @@ def main() -> None:
     print(f"{len(settings.topics)} topic(s), native bf16: {native_bf16()}", file=sys.stderr)
     passes = args.encoder_batches or str(settings.batch_size)
     classifiers = []
+    one_pass = [n.strip() == "1" for n in args.passes.split(",")] if args.passes else [None]
     for per_pass in (int(n) for n in passes.split(",")):
         for precision in args.precisions.split(","):
-            update = {"precision": precision, "batch_size": per_pass}
-            classifier = build_classifier(settings.model_copy(update=update))
-            classifiers.append((f"{classifier.version} /{per_pass}", classifier))
+            for single in one_pass:
+                update = {"precision": precision, "batch_size": per_pass}
+                if single is not None:
+                    update["one_pass"] = single
+                classifier = build_classifier(settings.model_copy(update=update))
+                classifiers.append((f"{classifier.version} /{per_pass}", classifier))
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     # Rounds interleave the settings, so that a slow spell on shared cores hits them all alike.
     rates: dict[tuple[str, int], list[float]] = {}

@@ -13,19 +13,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from listener.classifying.bridging import TopicBridge, bridge_heads, fit_topic_bridge
 from listener.classifying.encoder import Encoder
-from listener.classifying.finetuning import TUNE_ALL, FineTuned, FineTuneOptions, fine_tune
+from listener.classifying.finetuning import FineTuned, FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads, adjust_sentiment, blend
 from listener.classifying.locations import (
-    ADAPTER_SUBDIR,
     BLEND_SUBDIR,
     BRIDGED_SUBDIR,
+    METADATA_FILE,
     TOPIC_BRIDGE_FILE,
     TUNED_ENCODER_FILE,
-    TUNED_ENCODER_SUBDIR,
 )
 from listener.classifying.training import (
     HeldOut,
@@ -117,29 +114,75 @@ def train_blended(
             tuned_result.held_out, untuned.held_out, weight, SENTIMENT_ADJUSTMENT
         )
         figures, _ = measure(blended, say)
-    say("bridging: the untuned layers predicted from the tuned pass, so a verdict needs one pass")
-    texts = list(dict.fromkeys(t for s in sets for t in s.texts))
-    untuned_states = encoded_states(encoder, texts, cache=cache, say=say)
-    tuned_states = saved_tuned_states(tuned, encoder, texts)
+    # The tuned encoder as the classifier will load it (its layers at the saved rank), so the
+    # bridge is fitted on what verdicts will see.
+    with tempfile.TemporaryDirectory() as scratch:
+        tuned.save(Path(scratch))
+        bridged, topic_bridge = fit_bridges(
+            untuned.heads, tuned_encoder_in(Path(scratch), encoder), encoder, sets, cache, say
+        )
     return Blended(
         tuned,
         untuned.heads,
         weight,
         figures,
         SENTIMENT_ADJUSTMENT,
-        bridged=bridge_heads(untuned.heads, tuned_states, untuned_states),
-        topic_bridge=fit_topic_bridge(tuned_states, untuned_states),
+        bridged=bridged,
+        topic_bridge=topic_bridge,
     )
 
 
-def saved_tuned_states(tuned: FineTuned, encoder: Encoder, texts: list[str]) -> torch.Tensor:
-    """Pooled states of the texts through the tuned encoder as it will load (its layers at the
-    saved rank), so the bridge is fitted on what the classifier will see."""
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        tuned.save(folder)
-        if tuned.tune == TUNE_ALL:
-            loaded = encoder.tuned(weights=folder / TUNED_ENCODER_SUBDIR / TUNED_ENCODER_FILE)
-        else:
-            loaded = encoder.tuned(adapter=folder / ADAPTER_SUBDIR)
-        return loaded.encode(texts)
+def tuned_encoder_in(folder: Path, encoder: Encoder) -> Encoder:
+    """The encoder with the tuned layers (or LoRA adapter) saved in a model folder put in."""
+    metadata = Heads.load(folder).metadata
+    if metadata.encoder_weights:
+        return encoder.tuned(weights=folder / metadata.encoder_weights / TUNED_ENCODER_FILE)
+    if metadata.encoder_adapter:
+        return encoder.tuned(adapter=folder / metadata.encoder_adapter)
+    raise ValueError(f"the model in {folder} has no tuned encoder")
+
+
+def fit_bridges(
+    untuned: Heads,
+    tuned_encoder: Encoder,
+    encoder: Encoder,
+    sets: list[LabelledSet],
+    cache: Path | None,
+    say: Say,
+) -> tuple[Heads, TopicBridge]:
+    """The untuned heads bridged onto the tuned pass, and the topic bridge, fitted on the texts
+    of `sets` (labels are not used)."""
+    say("bridging: the untuned layers predicted from the tuned pass, so a verdict needs one pass")
+    texts = list(dict.fromkeys(t for s in sets for t in s.texts))
+    untuned_states = encoded_states(encoder, texts, cache=cache, say=say)
+    say(f"encoding {len(texts)} texts with the tuned encoder")
+    tuned_states = tuned_encoder.encode(texts)
+    return (
+        bridge_heads(untuned, tuned_states, untuned_states),
+        fit_topic_bridge(tuned_states, untuned_states),
+    )
+
+
+def bridge_saved_model(
+    folder: Path, encoder: Encoder, sets: list[LabelledSet], *, cache: Path | None, say: Say
+) -> None:
+    """Give a blended model trained before bridging its bridges, in place, without retraining."""
+    heads = Heads.load(folder)
+    metadata = heads.metadata
+    if not metadata.blend_heads:
+        raise ValueError(
+            f"the model in {folder} blends no untuned heads, so there is nothing to bridge: "
+            "only fine-tuned models (`mentiondesk train`) have a second pass to save"
+        )
+    bridged, topic_bridge = fit_bridges(
+        Heads.load(folder / metadata.blend_heads),
+        tuned_encoder_in(folder, encoder),
+        encoder,
+        sets,
+        cache,
+        say,
+    )
+    bridged.save(folder / BRIDGED_SUBDIR)
+    topic_bridge.save(folder / TOPIC_BRIDGE_FILE)
+    metadata.bridged_heads, metadata.topic_bridge = BRIDGED_SUBDIR, TOPIC_BRIDGE_FILE
+    (folder / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")

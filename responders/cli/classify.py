@@ -139,10 +139,16 @@ def train(
         "--cache",
         help="Untuned encoder's embedding cache (default: <data dir>/embedding-cache.safetensors).",
     ),
+    bridge_only: bool = typer.Option(
+        False,
+        "--bridge-only",
+        help="Retrain nothing: give the fine-tuned model in --output, trained before one-pass "
+        "verdicts, the bridge that lets it judge in one encoder pass (a few minutes).",
+    ),
     config: Path = ConfigOption,
 ) -> None:
     """Train the sentiment and complaint model; progress and held-out figures on stderr."""
-    from listener.classifying.blending import train_blended
+    from listener.classifying.blending import bridge_saved_model, train_blended
     from listener.classifying.encoder import Encoder
     from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
     from listener.classifying.precision import training_precision
@@ -186,8 +192,16 @@ def train(
     def say(message: str) -> None:
         typer.echo(message, err=True)
 
+    cache = cache or data_dir / "embedding-cache.safetensors"
+    if bridge_only:
+        try:
+            bridge_saved_model(output, encoder, sets, cache=cache, say=say)
+        except (ValueError, ModelUnavailable) as exc:
+            raise fail(str(exc)) from None
+        version = build_classifier(settings.model_copy(update={"heads": output})).version
+        typer.echo(f"bridge written to {output} (model {version})")
+        return
     try:
-        cache = cache or data_dir / "embedding-cache.safetensors"
         heads_options = TrainOptions(dev_fraction=dev_fraction)
         if method == FINE_TUNE:
             trained = train_blended(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,9 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     saved = tmp_path / "data" / "heads"
     assert (saved / "heads.safetensors").is_file()
     assert (saved / "untuned" / "heads.json").is_file() == (tune is not None)
+    # A fine-tuned model judges in one pass: its bridge is fitted as it is trained.
+    assert (saved / "bridged" / "heads.json").is_file() == (tune is not None)
+    assert (saved / "topic-bridge.safetensors").is_file() == (tune is not None)
     for other, (_, subdir, marker) in TUNED.items():
         assert (saved / subdir).is_dir() == (other == tune)
         assert (marker in version) == (other == tune)
@@ -221,6 +225,77 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     classified = runner.invoke(app, ["classify", str(posts)])
     assert classified.exit_code == 0, classified.output
     assert _jsonl(classified.stdout)[0]["model"] == version != _bundled_version()
+
+
+def _labelled_folder(tmp_path: Path) -> Path:
+    data = tmp_path / "labelled"
+    data.mkdir()
+    _write_csv(data / "sentiment.csv", ["text", "sentiment"], [(t, s) for t, s, _ in LABELLED])
+    _write_csv(data / "complaints.csv", ["text", "complaint"], [(t, c) for t, _, c in LABELLED])
+    return data
+
+
+def test_train_bridge_only_gives_an_older_model_its_one_pass_bridge(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from listener.classifying.locations import BUNDLED_HEADS_DIR
+
+    # The bundled model as it was before bridging: no bridged heads, no topic bridge.
+    older = shutil.copytree(BUNDLED_HEADS_DIR, tmp_path / "older")
+    shutil.rmtree(older / "bridged")
+    (older / "topic-bridge.safetensors").unlink()
+    metadata = json.loads((older / "heads.json").read_text())
+    metadata.update(bridged_heads="", topic_bridge="")
+    (older / "heads.json").write_text(json.dumps(metadata))
+    posts = tmp_path / "posts.txt"
+    posts.write_text(ANGRY + "\n" + HAPPY + "\n")
+    config = tmp_path / "mentiondesk.toml"
+    config.write_text(f'[classifier]\nheads = "{older}"\n')
+    before = runner.invoke(app, ["classify", str(posts), "--config", str(config)])
+    assert before.exit_code == 0, before.output
+
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--bridge-only",
+            "--data",
+            str(_labelled_folder(tmp_path)),
+            "--output",
+            str(older),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "encoding 8 texts with the tuned encoder" in result.stderr
+    assert "bridge written to" in result.stdout
+    assert (older / "bridged" / "heads.json").is_file()
+    # Only the bridge is new: the tuned model itself was not retrained.
+    assert (older / "heads.safetensors").read_bytes() == (
+        BUNDLED_HEADS_DIR / "heads.safetensors"
+    ).read_bytes()
+    after = runner.invoke(app, ["classify", str(posts), "--config", str(config)])
+    assert after.exit_code == 0, after.output
+    old_verdicts, new_verdicts = _jsonl(before.stdout), _jsonl(after.stdout)
+    assert old_verdicts[0]["model"] != new_verdicts[0]["model"]
+    assert [v["sentiment"] for v in new_verdicts] == ["negative", "positive"]
+
+
+def test_train_bridge_only_refuses_a_model_without_untuned_heads(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from listener.classifying.locations import BUNDLED_HEADS_DIR
+
+    heads_only = shutil.copytree(BUNDLED_HEADS_DIR / "untuned", tmp_path / "heads-only")
+    data = _labelled_folder(tmp_path)
+    result = runner.invoke(
+        app, ["train", "--bridge-only", "--data", str(data), "--output", str(heads_only)]
+    )
+    assert result.exit_code == 2
+    assert "blends no untuned heads, so there is nothing to bridge" in result.stderr
+    missing = runner.invoke(
+        app, ["train", "--bridge-only", "--data", str(data), "--output", str(tmp_path / "none")]
+    )
+    assert missing.exit_code == 2 and "no trained heads in" in missing.stderr
 
 
 def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
