@@ -1,7 +1,7 @@
 """The sentiment adjustment, chosen and checked on rows no model was trained on.
 
     .venv/bin/python bench/adjustment.py READINGS.jsonl [--tolerance 0.25] [--step 0.05]
-        [--limit 1.5] [--weight W]
+        [--limit 1.5] [--weight W] [--one-pass]
 
 READINGS.jsonl is written by `bench/crossval.py --readings FILE`: each held-out row's true label
 and the tuned and untuned models' probabilities, per fold. The adjustment is a number added to the
@@ -13,7 +13,9 @@ posts, what a desk mostly reads) stays within --tolerance points of no shift; ti
 smaller shift. Nested cross-validation: for each fold, the shift is picked on the *other* folds'
 rows and scored on this fold's rows, beside no shift; the mean over folds of those scores is an
 honest estimate of what it gains. The shift picked on every fold's rows is the one to ship
-(`SENTIMENT_ADJUSTMENT` in listener/classifying/blending.py).
+(`SENTIMENT_ADJUSTMENT` in listener/classifying/blending.py). --one-pass blends the tuned model
+with the bridged heads (the untuned heads reading the tuned pass), as a bridged model judges by
+default.
 """
 
 from __future__ import annotations
@@ -36,17 +38,21 @@ GOALS = {"airline-sentiment-train": "macro_f1", "tweeteval-sentiment-val": "macr
 Readings = dict[str, tuple[torch.Tensor, list[str]]]  # set -> (blend probabilities [n, 3], truth)
 
 
-def read(path: Path, weight: float | None) -> dict[int, Readings]:
-    """fold -> set -> (the blend's probabilities, true labels), blended as the classifier does."""
+def read(path: Path, weight: float | None, second: str = "untuned") -> dict[int, Readings]:
+    """fold -> set -> (the blend's probabilities, true labels), blended as the classifier does:
+    the tuned model with the `second` reading ("untuned" heads, or "bridged" ones)."""
     folds: dict[int, Readings] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(line)
         if row["set"] not in GOALS:
             continue
-        if "tuned" not in row:
-            sys.exit(f"{path}:{number}: no tuned/untuned readings (a --method heads run?)")
+        if "tuned" not in row or second not in row:
+            sys.exit(
+                f"{path}:{number}: no tuned/{second} readings (a --method heads run, or one "
+                "made before bridging?)"
+            )
         share = row["blend_weight"] if weight is None else weight
-        probabilities = blend(torch.tensor(row["tuned"]), torch.tensor(row["untuned"]), share)
+        probabilities = blend(torch.tensor(row["tuned"]), torch.tensor(row[second]), share)
         folds.setdefault(row["fold"], {})[row["set"]] = (probabilities, row["truth"])
     return folds
 
@@ -94,8 +100,11 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=0.05)
     parser.add_argument("--limit", type=float, default=1.5, help="largest shift tried")
     parser.add_argument("--weight", type=float, default=None, help="blend share of untuned")
+    parser.add_argument(
+        "--one-pass", action="store_true", help="blend with the bridged heads (one encoder pass)"
+    )
     args = parser.parse_args()
-    folds = read(args.readings, args.weight)
+    folds = read(args.readings, args.weight, "bridged" if args.one_pass else "untuned")
     complete = sorted(n for n, sets in folds.items() if set(GOALS) <= set(sets))
     if len(complete) < 2:
         sys.exit(f"{args.readings}: need the sentiment sets of at least 2 folds, got {complete}")

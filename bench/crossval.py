@@ -141,12 +141,14 @@ def judge(
     # The shipped blend as the product runs it; the mixes below only approximate it, from
     # probabilities rounded to 4 places (a tie may break the other way).
     models = {"shipped": goal_figures(test, labels(read_probabilities(classifier, test)))}
+    bridged = None
     if classifier.topic_bridge is not None:
         # The parts below are read in two passes, the recipe as trained; the one-pass bridged
         # heads alone beside them.
-        classifier.blend_weight, adjustment = 1.0, classifier.sentiment_adjustment
+        classifier.blend_weight = 1.0
         classifier.sentiment_adjustment = {}
-        models["bridged heads"] = goal_figures(test, labels(read_probabilities(classifier, test)))
+        bridged = read_probabilities(classifier, test)
+        models["bridged heads"] = goal_figures(test, labels(bridged))
         classifier = build_classifier(
             settings.model_copy(update={"heads": folder, "one_pass": False})
         )
@@ -174,7 +176,10 @@ def judge(
     if adjustment:
         models["blend, not adjusted"] = goal_figures(test, labels(mix(shipped, {})))
     models["untuned heads"] = goal_figures(test, labels(untuned))
-    return models, {"tuned": tuned, "untuned": untuned, "blend_weight": shipped}
+    readings = {"tuned": tuned, "untuned": untuned, "blend_weight": shipped}
+    if bridged is not None:
+        readings["bridged"] = bridged
+    return models, readings
 
 
 def write_readings(path: Path, fold: int, test: list[LabelledSet], readings: dict) -> None:

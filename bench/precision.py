@@ -1,11 +1,12 @@
 """How far bf16 and int8 verdicts move from fp32 ones, on the shared labelled data.
 
     .venv/bin/python bench/precision.py [--config config/demo.toml] [--rows N]
-        [--precisions bf16,int8] [--data-dir ../shared/data] [--heads DIR]
+        [--precisions bf16,int8] [--data-dir ../shared/data] [--heads DIR] [--passes 2,1]
 
-For each precision: the share of verdicts (sentiment, complaint, topic) that differ from fp32,
-and the figures the issue sets goals on, so a faster setting can be checked against the "at most
-one point lost" rule. Topics use the config's topics (the demo's are airline ones) and are scored
+For each precision (and with --passes, each number of encoder passes): the share of verdicts
+(sentiment, complaint, topic) that differ from the first (fp32, first --passes), and the figures
+the issue sets goals on, so a faster setting can be checked against the "at most one point lost"
+rule. Topics use the config's topics (the demo's are airline ones) and are scored
 on negative airline tweets against their labelled reason. The bundled model was trained on these
 files: absolute figures are optimistic, differences between precisions are what to read. For
 honest figures, train a model on part of the data (`mentiondesk train --data PART --output DIR`)
@@ -70,6 +71,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=0, help="first N rows of each file; 0: all")
     parser.add_argument("--precisions", default="bf16,int8")
     parser.add_argument("--heads", type=Path, default=None, help="another heads folder")
+    parser.add_argument(
+        "--passes",
+        default="1",
+        help="encoder passes per verdict (`one_pass`): 1, 2, or 2,1 to set one against two",
+    )
     args = parser.parse_args()
     if not args.data_dir.is_dir():
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
@@ -78,14 +84,20 @@ def main() -> None:
         settings = settings.model_copy(update={"heads": args.heads})
     sets = load(args.data_dir, args.rows)
     reasons = negative_reasons(args.data_dir, args.rows)
-    precisions = ["fp32", *args.precisions.split(",")]
+    passes = [int(n) for n in args.passes.split(",")]
+    # The first is the reference the others are set against: fp32, in the first --passes.
+    variants = {
+        f"{precision} {n}-pass": {"precision": precision, "one_pass": n == 1}
+        for precision in ["fp32", *args.precisions.split(",")]
+        for n in passes
+    }
     verdicts: dict[str, dict[str, list]] = {}
-    for precision in precisions:
-        classifier = build_classifier(settings.model_copy(update={"precision": precision}))
-        verdicts[precision] = {}
+    for variant, update in variants.items():
+        classifier = build_classifier(settings.model_copy(update=update))
+        verdicts[variant] = {}
         for name, (texts, _) in sets.items():
             start = time.perf_counter()
-            verdicts[precision][name] = classifier.classify(texts)
+            verdicts[variant][name] = classifier.classify(texts)
             seconds = time.perf_counter() - start
             print(
                 f"{classifier.version}: {name}, {len(texts)} rows in {seconds:.0f} s",
@@ -93,14 +105,13 @@ def main() -> None:
                 flush=True,
             )
     header = (
-        f"{'precision':9} {'airline F1':>10} {'general R':>9} {'complaint F1':>12} "
+        f"{'variant':12} {'airline F1':>10} {'general R':>9} {'complaint F1':>12} "
         + " ".join(f"{'F1 ' + t:>16}" for t in TOPIC_REASONS)
         + f" {'sentiment moved':>15} {'complaint moved':>15} {'topic moved':>11}"
     )
     print(header)
-    reference = verdicts["fp32"]
-    for precision in precisions:
-        mine = verdicts[precision]
+    reference = next(iter(verdicts.values()))
+    for variant, mine in verdicts.items():
         airline = [v.sentiment for v in mine["airline sentiment"]]
         general = [v.sentiment for v in mine["general-topic sentiment"]]
         complaint = [COMPLAINT_LABELS[int(v.complaint)] for v in mine["complaint"]]
@@ -116,7 +127,7 @@ def main() -> None:
             for field in ("sentiment", "complaint", "topic")
         }
         print(
-            f"{precision:9} {figures[0] * 100:10.2f} {figures[1] * 100:9.2f} "
+            f"{variant:12} {figures[0] * 100:10.2f} {figures[1] * 100:9.2f} "
             f"{figures[2] * 100:12.2f} "
             + " ".join(f"{topic_f1(topics, reasons, t):16.2f}" for t in TOPIC_REASONS)
             + f" {moved['sentiment']:14.2f}% {moved['complaint']:14.2f}% {moved['topic']:10.2f}%",
