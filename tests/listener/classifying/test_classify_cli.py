@@ -250,7 +250,10 @@ def test_train_bridge_only_gives_an_older_model_its_one_pass_bridge(
     posts = tmp_path / "posts.txt"
     posts.write_text(ANGRY + "\n" + HAPPY + "\n")
     config = tmp_path / "mentiondesk.toml"
-    config.write_text(f'[classifier]\nheads = "{older}"\n')
+    config.write_text(
+        '[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n'
+        f'[classifier]\nheads = "{older}"\n'
+    )
     before = runner.invoke(app, ["classify", str(posts), "--config", str(config)])
     assert before.exit_code == 0, before.output
 
