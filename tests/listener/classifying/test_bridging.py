@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import torch
 from safetensors.torch import save_file
 
 from config.classifier import Topic
-from listener.classifying.blending import SENTIMENT_ADJUSTMENT, train_blended
+from listener.classifying.blending import SENTIMENT_ADJUSTMENT
 from listener.classifying.bridging import (
     TopicBridge,
     bridge_heads,
@@ -23,7 +24,6 @@ from listener.classifying.bridging import (
 )
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder
-from listener.classifying.finetuning import FineTuneOptions
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import (
     FeatureSpec,
@@ -35,16 +35,8 @@ from listener.classifying.heads import (
 )
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.topics import TopicMatcher
-from tests.listener.classifying.test_tiny_model import (
-    NEGATIVE,
-    NEUTRAL,
-    POSITIVE,
-    _tiny_sets,
-    make_tiny_encoder,
-    tiny_heads_options,
-)
-
-TEXTS = POSITIVE + NEGATIVE + NEUTRAL
+from tests.listener.classifying.test_fine_tuning import EVERY_LAYER, TEXTS, blend_tiny_sample
+from tests.listener.classifying.test_tiny_model import make_tiny_encoder
 
 
 def _random_heads(layers: list[int], hidden: int, head_hidden: int) -> Heads:
@@ -105,26 +97,10 @@ def test_the_bridge_folds_into_the_heads_exactly(head_hidden: int, tmp_path: Pat
 def bridged_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("bridged")
     encoder_dir = make_tiny_encoder(root / "encoder")
-    options = FineTuneOptions(
-        epochs=60,
-        batch_size=12,
-        tune="all",
-        saved_rank=4,  # the bridge must be fitted on the layers as saved
-        encoder_learning_rate=1e-3,
-        head_learning_rate=5e-2,
-        lexicon=False,
-        dropout=0.0,
-        dev_fraction=0,
-    )
+    # At a low rank: the bridge must be fitted on the layers as saved.
+    options = replace(EVERY_LAYER, saved_rank=4)
     messages: list[str] = []
-    blended = train_blended(
-        Encoder(str(encoder_dir)),
-        _tiny_sets(),
-        fine_tune_options=options,
-        heads_options=tiny_heads_options(dev_fraction=0),
-        cache=None,
-        say=messages.append,
-    )
+    blended = blend_tiny_sample(encoder_dir, options, messages.append)
     assert any(m.startswith("bridging: ") for m in messages)
     blended.save(root / "heads")
     return encoder_dir, root / "heads"

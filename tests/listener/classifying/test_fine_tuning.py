@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,32 @@ from tests.listener.classifying.test_tiny_model import (
 )
 
 TEXTS = POSITIVE + NEGATIVE + NEUTRAL
+# Every layer tuned on the tiny sample, fast enough to learn it.
+EVERY_LAYER = FineTuneOptions(
+    epochs=60,
+    batch_size=12,
+    tune="all",
+    saved_rank=0,
+    encoder_learning_rate=1e-3,
+    head_learning_rate=5e-2,
+    lexicon=False,
+    dropout=0.0,
+    dev_fraction=0,
+)
+
+
+def blend_tiny_sample(
+    encoder_dir: Path, options: FineTuneOptions, say: Callable[[str], None] = lambda _: None
+) -> Blended:
+    """The shipped recipe (tuned model, untuned heads, bridge) trained on the tiny sample."""
+    return train_blended(
+        Encoder(str(encoder_dir)),
+        _tiny_sets(),
+        fine_tune_options=options,
+        heads_options=tiny_heads_options(dev_fraction=options.dev_fraction),
+        cache=None,
+        say=say,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +85,8 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[st
         lora_dropout=0.0,
         dev_fraction=0.25,
     )
-    heads_options = tiny_heads_options(dev_fraction=0.25)
     messages: list[str] = []
-    blended = train_blended(
-        Encoder(str(encoder_dir)),
-        _tiny_sets(),
-        fine_tune_options=options,
-        heads_options=heads_options,
-        cache=None,
-        say=messages.append,
-    )
-    blended.save(root / "heads")
+    blend_tiny_sample(encoder_dir, options, messages.append).save(root / "heads")
     return encoder_dir, root / "heads", messages
 
 
@@ -270,26 +288,8 @@ def test_topics_are_matched_with_the_untuned_encoder(tuned: tuple[Path, Path, li
 def fully_tuned_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Blended]:
     root = tmp_path_factory.mktemp("fully-tuned")
     encoder_dir = make_tiny_encoder(root / "encoder")
-    options = FineTuneOptions(
-        epochs=60,
-        batch_size=12,
-        tune="all",
-        saved_rank=0,  # exactly; one test saves the same model again at a low rank
-        encoder_learning_rate=1e-3,
-        head_learning_rate=5e-2,
-        lexicon=False,
-        dropout=0.0,
-        dev_fraction=0,
-    )
-    blended = train_blended(
-        Encoder(str(encoder_dir)),
-        _tiny_sets(),
-        fine_tune_options=options,
-        heads_options=tiny_heads_options(dev_fraction=0),
-        cache=None,
-        say=lambda message: None,
-    )
-    return encoder_dir, blended
+    # Saved exactly (saved_rank 0); one test saves the same model again at a low rank.
+    return encoder_dir, blend_tiny_sample(encoder_dir, EVERY_LAYER)
 
 
 @pytest.fixture(scope="module")
