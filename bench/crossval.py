@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/crossval.py [--folds 5] [--method fine-tune|heads]
         [--tune lora|all] [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N]
-        [--epochs 3]
+        [--epochs 3] [--encoder-learning-rate 5e-5]
         [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
         [--readings FILE.jsonl]
 
@@ -219,6 +219,7 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
             fine_tune_options=FineTuneOptions(
                 epochs=args.epochs,
                 tune=args.tune,
+                encoder_learning_rate=args.encoder_learning_rate,
                 dev_fraction=0,
                 precision=training_precision(settings.precision),
             ),
@@ -241,6 +242,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--rows", type=int, default=0, help="first N rows of each file; 0: all")
     parser.add_argument("--epochs", type=int, default=FineTuneOptions().epochs)
+    parser.add_argument(
+        "--encoder-learning-rate",
+        type=float,
+        default=FineTuneOptions().encoder_learning_rate,
+        help="peak learning rate of the tuned layers (--tune all)",
+    )
     parser.add_argument(
         "--tune",
         choices=TUNE_CHOICES,
