@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from listener.classifying.bridging import TopicBridge, bridge_heads, fit_topic_bridge
+from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuned, FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads, adjust_sentiment, blend
@@ -22,7 +23,6 @@ from listener.classifying.locations import (
     BRIDGED_SUBDIR,
     METADATA_FILE,
     TOPIC_BRIDGE_FILE,
-    TUNED_ENCODER_FILE,
 )
 from listener.classifying.training import (
     HeldOut,
@@ -133,13 +133,8 @@ def train_blended(
 
 
 def tuned_encoder_in(folder: Path, encoder: Encoder) -> Encoder:
-    """The encoder with the tuned layers (or LoRA adapter) saved in a model folder put in."""
-    metadata = Heads.load(folder).metadata
-    if metadata.encoder_weights:
-        return encoder.tuned(weights=folder / metadata.encoder_weights / TUNED_ENCODER_FILE)
-    if metadata.encoder_adapter:
-        return encoder.tuned(adapter=folder / metadata.encoder_adapter)
-    raise ValueError(f"the model in {folder} has no tuned encoder")
+    """The tuned encoder of the model in `folder`, exactly as the classifier loads it."""
+    return HeadsClassifier(encoder, folder, one_pass=False).encoder
 
 
 def fit_bridges(
