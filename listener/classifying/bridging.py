@@ -6,7 +6,8 @@ the training texts, predicts them closely enough (figures in heads/MODEL_CARD.md
 model runs the tuned encoder only:
 
 - the untuned heads begin with a linear layer, so the regression folds into it: the bridged heads
-  are ordinary heads over the tuned pass (`bridged/`), no bigger than the untuned ones;
+  are ordinary heads over the tuned pass (`bridged/`), a little wider than the untuned ones (they
+  also read the embeddings layer);
 - topics compare a post with the topics' own embeddings, made by the untuned encoder from a few
   configured phrases once; the post's untuned last layer comes from a second, smaller regression
   (`topic-bridge.safetensors`).
