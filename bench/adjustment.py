@@ -4,9 +4,10 @@
         [--limit 1.5] [--weight W] [--one-pass]
 
 READINGS.jsonl is written by `bench/crossval.py --readings FILE`: each held-out row's true label
-and the tuned and untuned models' probabilities, per fold. The adjustment is a number added to the
-blend's log-probability of "negative" before the verdict (a prior shift: its score is multiplied
-by exp(adjustment) and the scores normalised again).
+and the tuned and untuned models' probabilities, per fold (or, from a `--method heads` run, the
+heads-only model's: its adjustment is `HEADS_SENTIMENT_ADJUSTMENT` in training.py). The
+adjustment is a number added to the model's log-probability of "negative" before the verdict (a
+prior shift: its score is multiplied by exp(adjustment) and the scores normalised again).
 
 The rule: the shift that gives the best general-topic macro-recall while airline macro-F1 (customer
 posts, what a desk mostly reads) stays within --tolerance points of no shift; ties go to the
@@ -39,20 +40,24 @@ Readings = dict[str, tuple[torch.Tensor, list[str]]]  # set -> (blend probabilit
 
 
 def read(path: Path, weight: float | None, second: str = "untuned") -> dict[int, Readings]:
-    """fold -> set -> (the blend's probabilities, true labels), blended as the classifier does:
-    the tuned model with the `second` reading ("untuned" heads, or "bridged" ones)."""
+    """fold -> set -> (the model's probabilities, true labels). A fine-tuned model's are blended
+    as the classifier blends them: the tuned model with the `second` reading ("untuned" heads,
+    or "bridged" ones); a heads-only model's are taken as they are."""
     folds: dict[int, Readings] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(line)
         if row["set"] not in GOALS:
             continue
-        if "tuned" not in row or second not in row:
+        if "heads" in row:  # a --method heads run: one model, nothing to blend
+            probabilities = torch.tensor(row["heads"])
+        elif "tuned" in row and second in row:
+            share = row["blend_weight"] if weight is None else weight
+            probabilities = blend(torch.tensor(row["tuned"]), torch.tensor(row[second]), share)
+        else:
             sys.exit(
-                f"{path}:{number}: no tuned/{second} readings (a --method heads run, or one "
-                "made before bridging?)"
+                f"{path}:{number}: no heads, nor tuned and {second} readings (one made "
+                "before bridging?)"
             )
-        share = row["blend_weight"] if weight is None else weight
-        probabilities = blend(torch.tensor(row["tuned"]), torch.tensor(row[second]), share)
         folds.setdefault(row["fold"], {})[row["set"]] = (probabilities, row["truth"])
     return folds
 

@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -45,6 +45,7 @@ from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.training import (
+    HEADS_ONLY_SENTIMENT_ADJUSTMENT,
     LabelledSet,
     TrainOptions,
     read_data_folder,
@@ -136,8 +137,20 @@ def judge(
         return lambda s: predicted(s.task, readings[s.name], threshold)
 
     if args.method == "heads":
+        # Read as they are, adjusted here as the classifier adjusts them; the readings keep
+        # them unadjusted, for bench/adjustment.py.
+        adjustment, classifier.sentiment_adjustment = classifier.sentiment_adjustment, {}
         readings = read_probabilities(classifier, test)
-        return {"heads": goal_figures(test, labels(readings))}, {"heads": readings}
+        adjusted = {
+            s.name: adjust_sentiment(torch.tensor(readings[s.name]), adjustment).tolist()
+            if s.task == "sentiment"
+            else readings[s.name]
+            for s in test
+        }
+        models = {"heads": goal_figures(test, labels(adjusted))}
+        if adjustment:
+            models["heads, not adjusted"] = goal_figures(test, labels(readings))
+        return models, {"heads": readings}
     # The shipped blend as the product runs it; the mixes below only approximate it, from
     # probabilities rounded to 4 places (a tie may break the other way).
     models = {"shipped": goal_figures(test, labels(read_probabilities(classifier, test)))}
@@ -228,8 +241,9 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
             say=say,
         )
     else:
+        heads_only = replace(heads_options, sentiment_adjustment=HEADS_ONLY_SENTIMENT_ADJUSTMENT)
         trained = train_heads(
-            encoder, fold.train, options=heads_options, cache=args.cache, say=say
+            encoder, fold.train, options=heads_only, cache=args.cache, say=say
         ).heads
     trained.save(folder)
 

@@ -28,7 +28,7 @@ from listener.classifying.datasets import (
 )
 from listener.classifying.encoder import Encoder
 from listener.classifying.fitting import FitOptions, fit_head, predict_probabilities
-from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
+from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata, adjust_sentiment
 from listener.classifying.labels import SENTIMENTS
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,14 @@ class TrainOptions:
     sentiment_fit: FitOptions = field(default_factory=lambda: FitOptions(epochs=20))
     complaint_fit: FitOptions = field(default_factory=lambda: FitOptions(epochs=40))
     seed: int = 7
+    # Stored with the heads and applied to their sentiment (heads.adjust_sentiment), held-out
+    # figures included. Empty for the untuned heads of a blend: the blend is adjusted as a whole.
+    sentiment_adjustment: dict[str, float] = field(default_factory=dict)
+
+
+# A heads-only model's sentiment adjustment (`mentiondesk train --method heads`), picked in nested
+# cross-validation like the blend's (bench/adjustment.py, figures in heads/MODEL_CARD.md).
+HEADS_ONLY_SENTIMENT_ADJUSTMENT = {"negative": 1.0}
 
 
 @dataclass
@@ -178,9 +186,12 @@ def _fit(task, sets, parts, features_of, heads_meta, options, say) -> torch.nn.M
         xs.append(features_of([labelled.texts[i] for i in indices]))
         ys.extend(labels.index(labelled.labels[i]) for i in indices)
         ws.extend([weight] * len(indices))
+    fit = options.sentiment_fit if task == "sentiment" else options.complaint_fit
+    # A new head's weights come from torch's global generator: seeded here, they do not depend
+    # on what ran before in the process (earlier folds, other tests), so a retrain repeats.
+    torch.manual_seed(fit.seed)
     heads = Heads.new(heads_meta, dropout=options.dropout)
     head = heads.sentiment if task == "sentiment" else heads.complaint
-    fit = options.sentiment_fit if task == "sentiment" else options.complaint_fit
 
     def progress(epoch: int, loss: float) -> None:
         if epoch % 5 == 0 or epoch == fit.epochs:
@@ -254,6 +265,7 @@ def train_heads(
         hidden_size=int(sample.shape[-1]),
         features=FeatureSpec(layers=list(options.layers), lexicon=options.lexicon),
         head_hidden=options.head_hidden,
+        sentiment_adjustment=dict(options.sentiment_adjustment),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_data=sorted(f"{s.task}:{s.name} ({len(s.texts)} rows)" for s in sets),
     )
@@ -281,6 +293,8 @@ def train_heads(
                     continue
                 texts = [labelled.texts[i] for i in dev]
                 probabilities = predict_probabilities(head, features_of(texts))
+                if task == "sentiment":
+                    probabilities = adjust_sentiment(probabilities, options.sentiment_adjustment)
                 truth = [labelled.labels[i] for i in dev]
                 held_out.append(HeldOut(task, labelled.name, texts, truth, probabilities))
         say(f"{task}: fitting the final head on all {sum(len(s.texts) for s in task_sets)} rows")

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,6 +155,7 @@ def train(
     from listener.classifying.precision import training_precision
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
+        HEADS_ONLY_SENTIMENT_ADJUSTMENT,
         LabelledSet,
         TrainOptions,
         read_data_folder,
@@ -219,7 +221,10 @@ def train(
                 say=say,
             )
         else:
-            trained = train_heads(encoder, sets, options=heads_options, cache=cache, say=say).heads
+            heads_only = replace(
+                heads_options, sentiment_adjustment=HEADS_ONLY_SENTIMENT_ADJUSTMENT
+            )
+            trained = train_heads(encoder, sets, options=heads_only, cache=cache, say=say).heads
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
     clear_heads_folder(output)

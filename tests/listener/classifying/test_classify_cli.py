@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import responders.cli.classify  # noqa: F401  (registers the commands)
+from listener.classifying.blending import SENTIMENT_ADJUSTMENT
 from listener.classifying.precision import native_bf16
 from listener.classifying.service import record_correction
+from listener.classifying.training import HEADS_ONLY_SENTIMENT_ADJUSTMENT
 from listener.sources.base import FetchResult, RawAuthor, RawMention
 from listener.store.ingest import store_fetch_result
 from listener.store.types import utcnow
@@ -216,6 +218,9 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
         precision = "bf16" if native_bf16() else "fp32"
         what = TUNED[tune][0]
         assert f"({what}, 3 epochs, {precision}), measuring the rest" in result.stderr
+    # Each kind of model carries the sentiment adjustment cross-validated for it.
+    adjustment = json.loads((saved / "heads.json").read_text())["sentiment_adjustment"]
+    assert adjustment == (SENTIMENT_ADJUSTMENT if tune else HEADS_ONLY_SENTIMENT_ADJUSTMENT)
     if tune == "all":
         layers = load_file(str(saved / "encoder" / "weights.safetensors"))
         assert layers["encoder.layer.5.output.dense.weight::up"].shape == (384, 32)

@@ -3,16 +3,19 @@ sequence-classification model read through its id2label. Nothing is downloaded."
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
 
 from listener.classifying.classifier import HeadsClassifier
 from listener.classifying.encoder import Encoder
 from listener.classifying.fitting import FitOptions
-from listener.classifying.heads import Heads, HeadsUnavailable
+from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment
 from listener.classifying.labels import FLAG_EMPTY, SENTIMENTS
 from listener.classifying.precision import native_bf16
 from listener.classifying.settings import ClassifierConfig, build_classifier
@@ -86,6 +89,7 @@ def make_tiny_sequence_model(folder: Path, id2label: dict[int, str], **extra) ->
 POSITIVE = ["good great love", "thanks awesome service", "love my flight", "great service today"]
 NEGATIVE = ["bad awful hate", "lost my bag again", "flight was late and broken", "awful service"]
 NEUTRAL = ["the flight today", "my bag is okay", "a flight", "service is fine"]
+MIXED = ["good bad", "my bag is late", "lost bag fine", "great flight again"]
 
 
 def _tiny_sets() -> list[LabelledSet]:
@@ -140,6 +144,53 @@ def test_heads_trained_on_a_tiny_sample_learn_it(tiny_heads: tuple[Path, Path]) 
         assert set(verdict.sentiment_scores) == set(SENTIMENTS)
         assert sum(verdict.sentiment_scores.values()) == pytest.approx(1.0, abs=1e-3)
         assert 0.0 <= verdict.complaint_score <= 1.0
+
+
+def test_training_the_same_heads_twice_gives_the_same_weights(
+    tiny_heads: tuple[Path, Path], tmp_path: Path
+) -> None:
+    encoder_dir, heads_dir = tiny_heads
+    torch.rand(100)  # whatever ran before in the process must not change the heads
+    again = train_heads(
+        Encoder(str(encoder_dir)), _tiny_sets(), options=tiny_heads_options(), say=lambda _: None
+    )
+    again.heads.save(tmp_path / "again")
+    first = load_file(str(heads_dir / "heads.safetensors"))
+    second = load_file(str(tmp_path / "again" / "heads.safetensors"))
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_heads_trained_with_a_sentiment_adjustment_are_measured_and_judge_with_it(
+    tiny_heads: tuple[Path, Path], tmp_path: Path
+) -> None:
+    encoder_dir, _ = tiny_heads
+    shift = {"negative": math.log(3)}
+    results = {}
+    for name, adjustment in (("plain", {}), ("shifted", shift)):
+        options = replace(tiny_heads_options(dev_fraction=0.25), sentiment_adjustment=adjustment)
+        results[name] = train_heads(
+            Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=lambda _: None
+        )
+        results[name].heads.save(tmp_path / name)
+    assert results["shifted"].heads.metadata.sentiment_adjustment == shift
+    assert results["plain"].heads.metadata.sentiment_adjustment == {}
+    # The held-out figures are the adjusted model's: same seed, same heads, shifted sentiment.
+    for plain, shifted in zip(results["plain"].held_out, results["shifted"].held_out, strict=True):
+        expected = plain.probabilities
+        if plain.task == "sentiment":
+            expected = adjust_sentiment(expected, shift)
+        assert torch.allclose(shifted.probabilities, expected, atol=1e-6)
+    verdicts = {
+        name: build_classifier(
+            ClassifierConfig(encoder=str(encoder_dir), heads=tmp_path / name, precision="fp32")
+        ).classify(MIXED)  # scores of 0.0 (rounded) would say nothing of the shift
+        for name in results
+    }
+    for plain, shifted in zip(verdicts["plain"], verdicts["shifted"], strict=True):
+        odds = shifted.sentiment_scores["negative"] / shifted.sentiment_scores["neutral"]
+        plain_odds = plain.sentiment_scores["negative"] / plain.sentiment_scores["neutral"]
+        assert odds == pytest.approx(3 * plain_odds, rel=0.02)
 
 
 def test_the_embedding_cache_is_reused_and_a_damaged_or_foreign_one_rebuilt(
