@@ -19,7 +19,7 @@ from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTo
 from transformers.utils import logging as transformers_logging
 
 from config.classifier import DEFAULT_ENCODER, ENCODER_BATCH_SIZE
-from listener.classifying import lowrank
+from listener.classifying import lowrank, unpadded
 from listener.classifying.errors import EncoderUnavailable
 from listener.classifying.locations import DEFAULT_ENCODER_SHORT_NAME
 from listener.classifying.precision import checked, forward_context, prepare
@@ -110,6 +110,12 @@ def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     """[batch, tokens, hidden] -> [batch, hidden]: the mean over real tokens, padding left out."""
     mask = attention_mask.unsqueeze(-1).to(states.dtype)
     return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+
+def padded_pooled_layers(model: PreTrainedModel, batch) -> torch.Tensor:
+    """[texts, layers + 1, hidden]: the library's forward, padding tokens and all."""
+    states = [h.float() for h in model(**batch, output_hidden_states=True).hidden_states]
+    return torch.stack([mean_pool(h, batch["attention_mask"]) for h in states], dim=1)
 
 
 def length_batches(texts: Sequence[str], batch_size: int) -> Iterator[list[int]]:
@@ -203,11 +209,11 @@ class Encoder:
                     max_length=self.max_tokens,
                     return_tensors="pt",
                 )
-                states = [
-                    h.float() for h in model(**batch, output_hidden_states=True).hidden_states
-                ]
-                mask = batch["attention_mask"]
-                layers = torch.stack([mean_pool(h, mask) for h in states], dim=1)
+                layers = (
+                    unpadded.pooled_layers(model, batch)
+                    if unpadded.supports(model)
+                    else padded_pooled_layers(model, batch)
+                )
                 for row, index in enumerate(indices):
                     pooled[index] = layers[row]
                 done += len(indices)
