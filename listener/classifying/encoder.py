@@ -120,7 +120,8 @@ def padded_pooled_layers(model: PreTrainedModel, batch) -> torch.Tensor:
 
 def length_batches(texts: Sequence[str], batch_size: int) -> Iterator[list[int]]:
     """Indices of the texts in batches of similar length, shortest first: short posts are not
-    padded to the length of a long one (1.35-1.5x on tweets in fp32, bench/classify.py)."""
+    padded to the length of a long one (1.35-1.5x on tweets in fp32, bench/classify.py, when every
+    layer ran padded; BERT encoders now pad only inside attention: unpadded.py)."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
