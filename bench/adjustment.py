@@ -5,7 +5,7 @@
 
 READINGS.jsonl is written by `bench/crossval.py --readings FILE`: each held-out row's true label
 and the tuned and untuned models' probabilities, per fold (or, from a `--method heads` run, the
-heads-only model's: its adjustment is `HEADS_SENTIMENT_ADJUSTMENT` in training.py). The
+heads-only model's: its adjustment is `HEADS_ONLY_SENTIMENT_ADJUSTMENT` in training.py). The
 adjustment is a number added to the model's log-probability of "negative" before the verdict (a
 prior shift: its score is multiplied by exp(adjustment) and the scores normalised again).
 

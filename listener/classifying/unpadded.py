@@ -1,15 +1,16 @@
 """A BERT encoder's mean-pooled layers, computed on the real tokens only.
 
-A batch of posts is padded to its longest, and the linear layers (about 80 % of a pass on CPU)
-would multiply every padding token too: on airline tweets, 40-67 % more tokens than the posts
+A batch of posts is padded to its longest, and the linear layers (70-80 % of a pass on CPU)
+would multiply every padding token too: on airline tweets, 44-67 % more tokens than the posts
 hold, even with length bucketing (bench/classify.py, figures in heads/MODEL_CARD.md). Here each
 layer's linear parts run on the real tokens packed into one [tokens, hidden] matrix; only the
 attention, which needs each post's tokens side by side, sees them padded again. The modules and
 weights are the model's own (LoRA merged, tuned layers, int8 or bf16 alike), so the result is the
 padded forward's up to float rounding.
 
-BERT-architecture encoders only (all-MiniLM-L6-v2 is one); `supports` says whether a model is,
-and the others run the library's padded forward.
+For inference: the attention applies no dropout. BERT-architecture encoders only
+(all-MiniLM-L6-v2 is one); `supports` says whether a model is, and the others run the library's
+padded forward.
 """
 
 from __future__ import annotations
