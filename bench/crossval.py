@@ -137,8 +137,9 @@ def judge(
         return lambda s: predicted(s.task, readings[s.name], threshold)
 
     if args.method == "heads":
-        # Read as they are, adjusted here as the classifier adjusts them; the readings keep
-        # them unadjusted, for bench/adjustment.py.
+        # Read as they are, then adjusted here as the classifier adjusts them (from scores
+        # rounded to 4 places: a near-tie may break the other way); the readings keep them
+        # unadjusted, for bench/adjustment.py.
         adjustment, classifier.sentiment_adjustment = classifier.sentiment_adjustment, {}
         readings = read_probabilities(classifier, test)
         adjusted = {
