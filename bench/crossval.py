@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -45,11 +45,10 @@ from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.training import (
-    HEADS_ONLY_SENTIMENT_ADJUSTMENT,
     LabelledSet,
     TrainOptions,
     read_data_folder,
-    train_heads,
+    train_heads_only,
     vader_labels,
 )
 
@@ -242,10 +241,9 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
             say=say,
         )
     else:
-        heads_only = replace(heads_options, sentiment_adjustment=HEADS_ONLY_SENTIMENT_ADJUSTMENT)
-        trained = train_heads(
-            encoder, fold.train, options=heads_only, cache=args.cache, say=say
-        ).heads
+        trained = train_heads_only(
+            encoder, fold.train, options=heads_options, cache=args.cache, say=say
+        )
     trained.save(folder)
 
 

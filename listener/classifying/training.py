@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -304,3 +304,19 @@ def train_heads(
     figures, reports = measure(held_out, say)
     meta.figures = figures
     return TrainingResult(final_heads, figures, reports, held_out)
+
+
+def train_heads_only(
+    encoder: Encoder,
+    sets: list[LabelledSet],
+    *,
+    options: TrainOptions | None = None,
+    cache: Path | None = None,
+    say: Say = logger.info,
+) -> Heads:
+    """A heads-only model (`mentiondesk train --method heads`): the heads over the untuned
+    encoder, with the sentiment adjustment cross-validated for them."""
+    options = replace(
+        options or TrainOptions(), sentiment_adjustment=HEADS_ONLY_SENTIMENT_ADJUSTMENT
+    )
+    return train_heads(encoder, sets, options=options, cache=cache, say=say).heads

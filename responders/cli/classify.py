@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,11 +154,10 @@ def train(
     from listener.classifying.precision import training_precision
     from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
-        HEADS_ONLY_SENTIMENT_ADJUSTMENT,
         LabelledSet,
         TrainOptions,
         read_data_folder,
-        train_heads,
+        train_heads_only,
     )
 
     if method not in TRAIN_METHODS:
@@ -221,10 +219,7 @@ def train(
                 say=say,
             )
         else:
-            heads_only = replace(
-                heads_options, sentiment_adjustment=HEADS_ONLY_SENTIMENT_ADJUSTMENT
-            )
-            trained = train_heads(encoder, sets, options=heads_only, cache=cache, say=say).heads
+            trained = train_heads_only(encoder, sets, options=heads_options, cache=cache, say=say)
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
     clear_heads_folder(output)
