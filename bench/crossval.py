@@ -4,7 +4,7 @@
         [--tune lora|all] [--weights 0.2,0.4,0.5] [--data-dir ../shared/data] [--rows N]
         [--epochs 3] [--encoder-learning-rate 5e-5]
         [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
-        [--readings FILE.jsonl]
+        [--readings FILE.jsonl] [--seed 7] [--keep-models DIR]
 
 Every labelled file is shuffled (seed 7) and cut into K folds. For each fold, a model is trained
 on the other folds of every file the way `mentiondesk train --dev-fraction 0` trains one, saved,
@@ -233,6 +233,7 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
                 epochs=args.epochs,
                 tune=args.tune,
                 encoder_learning_rate=args.encoder_learning_rate,
+                seed=args.seed,
                 dev_fraction=0,
                 precision=training_precision(settings.precision),
             ),
@@ -260,6 +261,18 @@ def main() -> None:
         type=float,
         default=FineTuneOptions().encoder_learning_rate,
         help="peak learning rate of the tuned layers (--tune all)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=FineTuneOptions().seed,
+        help="fine-tuning's seed (initial heads, batch order, dropout); the folds stay the same",
+    )
+    parser.add_argument(
+        "--keep-models",
+        type=Path,
+        default=None,
+        help="keep each fold's model here, as fold-N (e.g. to average several seeds' models)",
     )
     parser.add_argument(
         "--tune",
@@ -317,6 +330,8 @@ def main() -> None:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "heads"
+            if args.keep_models:
+                folder = args.keep_models / f"fold-{number}"
             train_fold(args, settings, fold, folder)
             fold_figures, readings = judge(args, settings, folder, fold.test)
         if args.readings:
