@@ -1,0 +1,110 @@
+"""How much several fine-tuning seeds would gain: each seed's figures, and their average's.
+
+    .venv/bin/python bench/seeds.py READINGS-SEED7.jsonl READINGS-SEED8.jsonl [...]
+
+Each file is written by `bench/crossval.py --readings FILE --seed N` on the same folds. For
+every fold in all files, each seed's model is scored as shipped (its tuned model blended with the
+untuned heads at its blend weight, the sentiment adjustment on top), then the ensemble: the tuned
+models' probabilities averaged over the seeds, blended and adjusted the same way. The ensemble
+costs one encoder pass per seed at every verdict, so it is an upper bound of what averaging seeds
+can buy, e.g. before distilling it into one model or averaging the seeds' weights (a "soup":
+bench/soup.py). The untuned heads do not depend on the fine-tuning seed; they are taken from the
+first file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+from listener.classifying import metrics
+from listener.classifying.blending import SENTIMENT_ADJUSTMENT
+from listener.classifying.datasets import COMPLAINT_LABELS
+from listener.classifying.heads import adjust_sentiment, blend
+from listener.classifying.labels import SENTIMENTS
+
+# set -> (figure name, metric): the goals of issue 3.
+GOALS = {
+    "airline-sentiment-train": ("airline F1", "macro_f1"),
+    "tweeteval-sentiment-val": ("general R", "macro_recall"),
+    "complaints-train": ("complaint F1", "macro_f1"),
+}
+COMPLAINT_THRESHOLD = 0.5  # the classifier's default; crossval's models keep it
+
+
+def read(path: Path) -> dict[tuple[int, str], dict]:
+    """(fold, set) -> the readings line of one seed's run."""
+    lines = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        row = json.loads(text)
+        if "tuned" not in row or "untuned" not in row:
+            sys.exit(f"{path}:{number}: no tuned and untuned readings (a --method heads run?)")
+        lines[(row["fold"], row["set"])] = row
+    return lines
+
+
+def goal_figure(row: dict, tuned: torch.Tensor) -> float:
+    """The set's goal figure for these tuned-model probabilities, blended and adjusted as the
+    classifier does with the run's untuned heads."""
+    mixed = blend(tuned, torch.tensor(row["untuned"]), row["blend_weight"])
+    if row["task"] == "sentiment":
+        predicted = [SENTIMENTS[i] for i in adjust_sentiment(mixed, SENTIMENT_ADJUSTMENT).argmax(1)]
+        kinds = list(SENTIMENTS)
+    else:
+        predicted = [COMPLAINT_LABELS[int(p >= COMPLAINT_THRESHOLD)] for p in mixed]
+        kinds = list(COMPLAINT_LABELS)
+    report = metrics.report(row["truth"], predicted, kinds)
+    return 100 * getattr(report, GOALS[row["set"]][1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("readings", type=Path, nargs="+", help="one crossval readings per seed")
+    args = parser.parse_args()
+    if len(args.readings) < 2:
+        sys.exit("give at least two readings files, one per seed")
+    runs = [read(path) for path in args.readings]
+    common = sorted(set.intersection(*(set(run) for run in runs)))
+    common = [key for key in common if key[1] in GOALS]
+    if not common:
+        sys.exit("the files share no fold of a goal set")
+    for key in common:
+        if any(run[key]["truth"] != runs[0][key]["truth"] for run in runs):
+            sys.exit(f"fold {key[0]} of {key[1]} holds other rows in another file: not same folds")
+    models = [path.stem for path in args.readings] + [f"average of {len(runs)}"]
+    scores: dict[str, dict[str, list[float]]] = {model: {} for model in models}
+    folds = sorted({fold for fold, _ in common})
+    names = [name for name, _ in GOALS.values()]
+    print(f"{'fold':4} {'model':28} " + " ".join(f"{n:>12}" for n in names))
+    for fold in folds:
+        for model_index, model in enumerate(models):
+            row_figures = []
+            for name_set, (name, _) in GOALS.items():
+                if (fold, name_set) not in common:
+                    row_figures.append(float("nan"))
+                    continue
+                rows = [run[(fold, name_set)] for run in runs]
+                if model_index < len(runs):
+                    tuned = torch.tensor(rows[model_index]["tuned"])
+                else:
+                    tuned = torch.stack([torch.tensor(row["tuned"]) for row in rows]).mean(0)
+                value = goal_figure(rows[0], tuned)
+                scores[model].setdefault(name, []).append(value)
+                row_figures.append(value)
+            print(f"{fold:<4} {model:28} " + " ".join(f"{v:12.2f}" for v in row_figures))
+    print(f"mean over folds {', '.join(map(str, folds))}:")
+    for model in models:
+        means = [
+            statistics.fmean(scores[model][n]) if scores[model].get(n) else float("nan")
+            for n in names
+        ]
+        print(f"{'':4} {model:28} " + " ".join(f"{v:12.2f}" for v in means))
+
+
+if __name__ == "__main__":
+    main()
