@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import torch
-
 from crossval import judge, make_folds, write_readings  # bench/ is on the path: a sibling
 from safetensors.torch import load_file, save_file
 
