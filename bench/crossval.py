@@ -272,7 +272,7 @@ def main() -> None:
         "--keep-models",
         type=Path,
         default=None,
-        help="keep each fold's model here, as fold-N (e.g. to average several seeds' models)",
+        help="keep each fold's model here, as fold-N, in a new folder (e.g. to average seeds')",
     )
     parser.add_argument(
         "--tune",

@@ -3,13 +3,14 @@
     .venv/bin/python bench/seeds.py READINGS-SEED7.jsonl READINGS-SEED8.jsonl [...]
 
 Each file is written by `bench/crossval.py --readings FILE --seed N` on the same folds. For
-every fold in all files, each seed's model is scored as shipped (its tuned model blended with the
-untuned heads at its blend weight, the sentiment adjustment on top), then the ensemble: the tuned
-models' probabilities averaged over the seeds, blended and adjusted the same way. The ensemble
-costs one encoder pass per seed at every verdict, so it is an upper bound of what averaging seeds
-can buy, e.g. before distilling it into one model or averaging the seeds' weights (a "soup":
-bench/soup.py). The untuned heads do not depend on the fine-tuning seed; they are taken from the
-first file.
+every fold in all files, each seed's model is scored as a blend in two passes (its tuned model
+mixed with the untuned heads at its blend weight, the shipped sentiment adjustment on top: what
+crossval.py prints as "two passes"; the soup has no bridge, so it is compared this way), then
+the ensemble: the tuned models' probabilities averaged over the seeds, blended and adjusted the
+same way. The ensemble costs one encoder pass per seed at every verdict, so it is an upper bound
+of what averaging seeds can buy, e.g. before distilling it into one model or averaging the
+seeds' weights (a "soup": bench/soup.py). The untuned heads do not depend on the fine-tuning
+seed; they are taken from the first file.
 """
 
 from __future__ import annotations
