@@ -48,7 +48,9 @@ class LabelledSet:
 
 @dataclass
 class TrainOptions:
-    layers: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6])
+    # Mean-pooled layers the heads read (0 is the embeddings); None: `spread_layers` of the
+    # encoder's depth, all six of MiniLM-L6.
+    layers: list[int] | None = None
     lexicon: bool = True
     head_hidden: int = 128
     dropout: float = 0.2
@@ -246,6 +248,28 @@ def vader_labels(task: str, texts: list[str]) -> list[str]:
     return [COMPLAINT_LABELS[int(lexicon.complaint(t))] for t in texts]
 
 
+def spread_layers(depth: int, count: int = 6) -> list[int]:
+    """`count` layers spread evenly over an encoder `depth` layers deep, ending at the last: all
+    six of MiniLM-L6, every second one of a 12-layer encoder, every layer of a shallower one (a
+    deeper encoder's first six would leave out its upper half)."""
+    if depth <= count:
+        return list(range(1, depth + 1))
+    return [round(depth * (i + 1) / count) for i in range(count)]
+
+
+def heads_layers(options: TrainOptions, depth: int, encoder_name: str) -> list[int]:
+    """The layers the heads read: the chosen ones, checked against the encoder, or spread."""
+    if not options.layers:
+        return spread_layers(depth)
+    outside = [layer for layer in options.layers if not 0 <= layer <= depth]
+    if outside:
+        raise ValueError(
+            f"layers {outside} are not in {encoder_name}: it has layers 1 to {depth} "
+            "(0 is its embeddings)"
+        )
+    return list(options.layers)
+
+
 def train_heads(
     encoder: Encoder,
     sets: list[LabelledSet],
@@ -263,7 +287,10 @@ def train_heads(
     meta = HeadsMetadata(
         encoder=encoder.name,
         hidden_size=int(sample.shape[-1]),
-        features=FeatureSpec(layers=list(options.layers), lexicon=options.lexicon),
+        features=FeatureSpec(
+            layers=heads_layers(options, sample.shape[0] - 1, encoder.name),
+            lexicon=options.lexicon,
+        ),
         head_hidden=options.head_hidden,
         sentiment_adjustment=dict(options.sentiment_adjustment),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -19,7 +19,12 @@ from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment
 from listener.classifying.labels import FLAG_EMPTY, SENTIMENTS
 from listener.classifying.precision import native_bf16
 from listener.classifying.settings import ClassifierConfig, build_classifier
-from listener.classifying.training import LabelledSet, TrainOptions, train_heads
+from listener.classifying.training import (
+    LabelledSet,
+    TrainOptions,
+    spread_layers,
+    train_heads,
+)
 
 WORDS = [
     "good",
@@ -159,6 +164,37 @@ def test_training_the_same_heads_twice_gives_the_same_weights(
     second = load_file(str(tmp_path / "again" / "heads.safetensors"))
     assert first.keys() == second.keys()
     assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_heads_read_layers_spread_over_the_encoders_depth() -> None:
+    assert spread_layers(6) == [1, 2, 3, 4, 5, 6]  # all-MiniLM-L6-v2: as before
+    assert spread_layers(12) == [2, 4, 6, 8, 10, 12]
+    assert spread_layers(24) == [4, 8, 12, 16, 20, 24]
+    assert spread_layers(2) == [1, 2]
+    assert spread_layers(9) == [2, 3, 4, 6, 8, 9]
+
+
+def test_heads_without_chosen_layers_read_the_encoders_own(
+    tiny_heads: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The tiny encoder has 2 layers: the default must not ask for MiniLM's six."""
+    encoder_dir, heads_dir = tiny_heads
+    options = replace(tiny_heads_options(), layers=None)
+    spread = train_heads(
+        Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=lambda _: None
+    )
+    assert spread.heads.metadata.features.layers == [1, 2]
+    spread.heads.save(tmp_path / "spread")
+    first = load_file(str(heads_dir / "heads.safetensors"))
+    second = load_file(str(tmp_path / "spread" / "heads.safetensors"))
+    assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_chosen_layers_the_encoder_lacks_are_a_clear_error(tiny_heads: tuple[Path, Path]) -> None:
+    encoder_dir, _ = tiny_heads
+    options = replace(tiny_heads_options(), layers=[1, 6])
+    with pytest.raises(ValueError, match=r"layers \[6\] are not in .*: it has layers 1 to 2"):
+        train_heads(Encoder(str(encoder_dir)), _tiny_sets(), options=options, say=lambda _: None)
 
 
 def test_heads_trained_with_a_sentiment_adjustment_are_measured_and_judge_with_it(
