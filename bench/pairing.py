@@ -1,0 +1,124 @@
+"""The shipped recipe paired with a second, slower model: always, or only where it is unsure.
+
+    .venv/bin/python bench/pairing.py FIRST.jsonl SECOND.jsonl [--below 0.6,0.7,0.8,0.9]
+
+FIRST.jsonl is written by `bench/crossval.py --readings FILE` (a fine-tuned, bridged model:
+judged as it judges by default, its tuned model blended with the bridged heads in one pass);
+SECOND.jsonl by `bench/crossval.py --method heads --readings FILE` with another encoder in the
+config (e.g. all-mpnet-base-v2), on the same folds. For every fold both hold, prints the goal
+figures of the first model alone, of the two models' probabilities averaged on every post, and of
+a cascade: the average only where the first model's top probability is under each --below
+threshold (the first alone elsewhere), with the share of posts that needed the second model: a
+verdict then costs one pass of the first plus that share of the second's. The shipped sentiment
+adjustment is applied to every mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+from listener.classifying import metrics
+from listener.classifying.blending import SENTIMENT_ADJUSTMENT
+from listener.classifying.datasets import COMPLAINT_LABELS
+from listener.classifying.heads import adjust_sentiment, blend
+from listener.classifying.labels import SENTIMENTS
+
+# set -> (figure name, metric): the goals of issue 3.
+GOALS = {
+    "airline-sentiment-train": ("airline F1", "macro_f1"),
+    "tweeteval-sentiment-val": ("general R", "macro_recall"),
+    "complaints-train": ("complaint F1", "macro_f1"),
+}
+COMPLAINT_THRESHOLD = 0.5  # the classifier's default; crossval's models keep it
+
+
+def read(path: Path, needs: str) -> dict[tuple[int, str], dict]:
+    """(fold, set) -> the readings line, for the goal sets."""
+    lines = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        row = json.loads(text)
+        if needs not in row:
+            sys.exit(f"{path}:{number}: no {needs!r} readings (see this script's usage)")
+        if row["set"] in GOALS:
+            lines[(row["fold"], row["set"])] = row
+    return lines
+
+
+def goal_figure(row: dict, probabilities: torch.Tensor) -> float:
+    if row["task"] == "sentiment":
+        adjusted = adjust_sentiment(probabilities, SENTIMENT_ADJUSTMENT)
+        predicted, kinds = [SENTIMENTS[i] for i in adjusted.argmax(1)], list(SENTIMENTS)
+    else:
+        predicted = [COMPLAINT_LABELS[int(p >= COMPLAINT_THRESHOLD)] for p in probabilities]
+        kinds = list(COMPLAINT_LABELS)
+    report = metrics.report(row["truth"], predicted, kinds)
+    return 100 * getattr(report, GOALS[row["set"]][1])
+
+
+def confidence(probabilities: torch.Tensor) -> torch.Tensor:
+    """The top probability of each post's verdict (sentiment rows, or P(complaint) either way)."""
+    if probabilities.dim() == 2:
+        return probabilities.max(dim=1).values
+    return torch.maximum(probabilities, 1 - probabilities)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", type=Path, help="readings of a fine-tuned, bridged model")
+    parser.add_argument("second", type=Path, help="readings of a heads-only model")
+    parser.add_argument(
+        "--below",
+        type=lambda text: [float(t) for t in text.split(",")],
+        default=[0.6, 0.7, 0.8, 0.9],
+        help="ask the second model where the first's top probability is under these",
+    )
+    args = parser.parse_args()
+    first, second = read(args.first, "bridged"), read(args.second, "heads")
+    keys = sorted(set(first) & set(second))
+    if not keys:
+        sys.exit("the two files share no fold of a goal set: run them on the same folds")
+    # mix name -> set -> [figure per fold], and the share of posts the second model judged.
+    figures: dict[str, dict[str, list[float]]] = {}
+    shares: dict[str, dict[str, list[float]]] = {}
+    for key in keys:
+        row = first[key]
+        if second[key]["truth"] != row["truth"]:
+            sys.exit(f"fold {key[0]} of {key[1]} holds other rows in the two files")
+        alone = blend(torch.tensor(row["tuned"]), torch.tensor(row["bridged"]), row["blend_weight"])
+        both = (alone + torch.tensor(second[key]["heads"])) / 2
+        mixes = {"first alone": (alone, 0.0), "averaged on every post": (both, 1.0)}
+        for threshold in args.below:
+            unsure = confidence(alone) < threshold
+            where = unsure.unsqueeze(1) if alone.dim() == 2 else unsure
+            mixes[f"averaged where top < {threshold}"] = (
+                torch.where(where, both, alone),
+                unsure.float().mean().item(),
+            )
+        for name, (probabilities, share) in mixes.items():
+            figures.setdefault(name, {}).setdefault(key[1], []).append(
+                goal_figure(row, probabilities)
+            )
+            shares.setdefault(name, {}).setdefault(key[1], []).append(100 * share)
+    folds = sorted({fold for fold, _ in keys})
+    print(f"mean over folds {', '.join(map(str, folds))} (share of posts the second model judged)")
+    print(f"{'':28} " + " ".join(f"{name:>20}" for name, _ in GOALS.values()))
+    for name, by_set in figures.items():
+        cells = []
+        for set_name in GOALS:
+            if set_name not in by_set:
+                cells.append(f"{'-':>20}")
+                continue
+            value = statistics.fmean(by_set[set_name])
+            share = statistics.fmean(shares[name][set_name])
+            cells.append(f"{value:10.2f} ({share:5.1f} %)")
+        print(f"{name:28} " + " ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
