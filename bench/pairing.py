@@ -22,20 +22,9 @@ import sys
 from pathlib import Path
 
 import torch
+from seeds import GOALS, goal_figure  # bench/ is on the path: a sibling
 
-from listener.classifying import metrics
-from listener.classifying.blending import SENTIMENT_ADJUSTMENT
-from listener.classifying.datasets import COMPLAINT_LABELS
-from listener.classifying.heads import adjust_sentiment, blend
-from listener.classifying.labels import SENTIMENTS
-
-# set -> (figure name, metric): the goals of issue 3.
-GOALS = {
-    "airline-sentiment-train": ("airline F1", "macro_f1"),
-    "tweeteval-sentiment-val": ("general R", "macro_recall"),
-    "complaints-train": ("complaint F1", "macro_f1"),
-}
-COMPLAINT_THRESHOLD = 0.5  # the classifier's default; crossval's models keep it
+from listener.classifying.heads import blend
 
 
 def read(path: Path, needs: str) -> dict[tuple[int, str], dict]:
@@ -48,17 +37,6 @@ def read(path: Path, needs: str) -> dict[tuple[int, str], dict]:
         if row["set"] in GOALS:
             lines[(row["fold"], row["set"])] = row
     return lines
-
-
-def goal_figure(row: dict, probabilities: torch.Tensor) -> float:
-    if row["task"] == "sentiment":
-        adjusted = adjust_sentiment(probabilities, SENTIMENT_ADJUSTMENT)
-        predicted, kinds = [SENTIMENTS[i] for i in adjusted.argmax(1)], list(SENTIMENTS)
-    else:
-        predicted = [COMPLAINT_LABELS[int(p >= COMPLAINT_THRESHOLD)] for p in probabilities]
-        kinds = list(COMPLAINT_LABELS)
-    report = metrics.report(row["truth"], predicted, kinds)
-    return 100 * getattr(report, GOALS[row["set"]][1])
 
 
 def confidence(probabilities: torch.Tensor) -> torch.Tensor:
