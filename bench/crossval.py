@@ -40,6 +40,7 @@ from listener.classifying.blending import train_blended
 from listener.classifying.datasets import COMPLAINT_LABELS
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
+from listener.classifying.fitting import FitOptions
 from listener.classifying.heads import adjust_sentiment, blend
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
@@ -225,6 +226,9 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
         print(f"    {message}", file=sys.stderr, flush=True)
 
     heads_options = TrainOptions(dev_fraction=0)
+    if args.method == "heads" and args.seed is not None:
+        # A heads-only model's seed is its heads' fits' (initial weights, batch order).
+        heads_options.sentiment_fit.seed = heads_options.complaint_fit.seed = args.seed
     if args.method == "fine-tune":
         trained = train_blended(
             encoder,
@@ -233,7 +237,7 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
                 epochs=args.epochs,
                 tune=args.tune,
                 encoder_learning_rate=args.encoder_learning_rate,
-                seed=args.seed,
+                seed=FineTuneOptions().seed if args.seed is None else args.seed,
                 dev_fraction=0,
                 precision=training_precision(settings.precision),
             ),
@@ -265,8 +269,12 @@ def main() -> None:
     parser.add_argument(
         "--seed",
         type=int,
-        default=FineTuneOptions().seed,
-        help="fine-tuning's seed (initial heads, batch order, dropout); the folds stay the same",
+        default=None,
+        help=(
+            "the training's seed; the folds stay the same. --method fine-tune: fine-tuning's "
+            f"(initial heads, batch order, dropout; default {FineTuneOptions().seed}), the untuned "
+            f"heads unchanged. --method heads: the heads' fits' (default {FitOptions().seed})"
+        ),
     )
     parser.add_argument(
         "--keep-models",
