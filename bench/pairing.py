@@ -4,13 +4,14 @@
 
 FIRST.jsonl is written by `bench/crossval.py --readings FILE` (a fine-tuned, bridged model:
 judged as it judges by default, its tuned model blended with the bridged heads in one pass);
-SECOND.jsonl by `bench/crossval.py --method heads --readings FILE` with another encoder in the
-config (e.g. all-mpnet-base-v2), on the same folds. For every fold both hold, prints the goal
+SECOND.jsonl by `bench/crossval.py --readings FILE` with another encoder in the config (e.g.
+all-mpnet-base-v2), on the same folds: heads-only (`--method heads`: its heads' readings) or
+fine-tuned (its blend, as it judges by default). For every fold both hold, prints the goal
 figures of the first model alone, of the two models' probabilities averaged on every post, and of
-a cascade: the average only where the first model's top probability is under each --below
-threshold (the first alone elsewhere), with the share of posts that needed the second model: a
-verdict then costs one pass of the first plus that share of the second's. The shipped sentiment
-adjustment is applied to every mix.
+two cascades: where the first model's top probability is under each --below threshold, the
+average or the second model's verdict alone (the first alone elsewhere), with the share of posts
+that needed the second model: a verdict then costs one pass of the first plus that share of the
+second's. The shipped sentiment adjustment is applied to every mix.
 """
 
 from __future__ import annotations
@@ -27,16 +28,25 @@ from seeds import GOALS, goal_figure  # bench/ is on the path: a sibling
 from listener.classifying.heads import blend
 
 
-def read(path: Path, needs: str) -> dict[tuple[int, str], dict]:
-    """(fold, set) -> the readings line, for the goal sets."""
+def read(path: Path, needs: tuple[str, ...]) -> dict[tuple[int, str], dict]:
+    """(fold, set) -> the readings line, for the goal sets; each line must hold one of `needs`."""
     lines = {}
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         row = json.loads(text)
-        if needs not in row:
-            sys.exit(f"{path}:{number}: no {needs!r} readings (see this script's usage)")
+        if not any(name in row for name in needs):
+            wanted = " or ".join(map(repr, needs))
+            sys.exit(f"{path}:{number}: no {wanted} readings (see this script's usage)")
         if row["set"] in GOALS:
             lines[(row["fold"], row["set"])] = row
     return lines
+
+
+def verdict(row: dict) -> torch.Tensor:
+    """A model's probabilities as it judges by default, before the sentiment adjustment."""
+    if "heads" in row:
+        return torch.tensor(row["heads"])
+    bridged = row["bridged"] if "bridged" in row else row["untuned"]
+    return blend(torch.tensor(row["tuned"]), torch.tensor(bridged), row["blend_weight"])
 
 
 def confidence(probabilities: torch.Tensor) -> torch.Tensor:
@@ -49,7 +59,7 @@ def confidence(probabilities: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("first", type=Path, help="readings of a fine-tuned, bridged model")
-    parser.add_argument("second", type=Path, help="readings of a heads-only model")
+    parser.add_argument("second", type=Path, help="readings of another model")
     parser.add_argument(
         "--below",
         type=lambda text: [float(t) for t in text.split(",")],
@@ -57,7 +67,7 @@ def main() -> None:
         help="ask the second model where the first's top probability is under these",
     )
     args = parser.parse_args()
-    first, second = read(args.first, "bridged"), read(args.second, "heads")
+    first, second = read(args.first, ("bridged",)), read(args.second, ("heads", "tuned"))
     keys = sorted(set(first) & set(second))
     if not keys:
         sys.exit("the two files share no fold of a goal set: run them on the same folds")
@@ -68,15 +78,22 @@ def main() -> None:
         row = first[key]
         if second[key]["truth"] != row["truth"]:
             sys.exit(f"fold {key[0]} of {key[1]} holds other rows in the two files")
-        alone = blend(torch.tensor(row["tuned"]), torch.tensor(row["bridged"]), row["blend_weight"])
-        both = (alone + torch.tensor(second[key]["heads"])) / 2
-        mixes = {"first alone": (alone, 0.0), "averaged on every post": (both, 1.0)}
+        alone = verdict(row)
+        second_alone = verdict(second[key])
+        both = (alone + second_alone) / 2
+        mixes = {
+            "first alone": (alone, 0.0),
+            "second alone": (second_alone, 1.0),
+            "averaged on every post": (both, 1.0),
+        }
         for threshold in args.below:
             unsure = confidence(alone) < threshold
             where = unsure.unsqueeze(1) if alone.dim() == 2 else unsure
-            mixes[f"averaged where top < {threshold}"] = (
-                torch.where(where, both, alone),
-                unsure.float().mean().item(),
+            share = unsure.float().mean().item()
+            mixes[f"averaged where top < {threshold}"] = (torch.where(where, both, alone), share)
+            mixes[f"second where top < {threshold}"] = (
+                torch.where(where, second_alone, alone),
+                share,
             )
         for name, (probabilities, share) in mixes.items():
             figures.setdefault(name, {}).setdefault(key[1], []).append(
