@@ -38,6 +38,7 @@ from config.settings import load_config
 from listener.classifying import metrics
 from listener.classifying.blending import train_blended
 from listener.classifying.datasets import COMPLAINT_LABELS
+from listener.classifying.distillation import Teacher, load_teacher
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
 from listener.classifying.fitting import FitOptions
@@ -219,7 +220,9 @@ def judge_vader(test: list[LabelledSet]) -> dict[str, float]:
     return goal_figures(test, lambda s: vader_labels(s.task, s.texts))
 
 
-def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> None:
+def train_fold(
+    args, settings: ClassifierConfig, fold: Fold, folder: Path, teacher: Teacher | None
+) -> None:
     encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
 
     def say(message: str) -> None:
@@ -240,9 +243,12 @@ def train_fold(args, settings: ClassifierConfig, fold: Fold, folder: Path) -> No
                 seed=FineTuneOptions().seed if args.seed is None else args.seed,
                 dev_fraction=0,
                 precision=training_precision(settings.precision),
+                teacher_weight=args.teacher_weight,
+                transfer=tuple(args.transfer),
             ),
             heads_options=heads_options,
             cache=args.cache,
+            teacher=teacher,
             say=say,
         )
     else:
@@ -300,6 +306,24 @@ def main() -> None:
         default=[0.2, 0.4, 0.5],
         help="the untuned heads' shares of the blend to score beside the shipped one",
     )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="distil: each fold's teacher readings of its training texts (bench/teacher.py)",
+    )
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=FineTuneOptions().teacher_weight,
+        help="with --teacher: the share of a labelled row's loss that is the teacher's reading",
+    )
+    parser.add_argument(
+        "--transfer",
+        type=lambda text: [t for t in text.split(",") if t],
+        default=list(FineTuneOptions().transfer),
+        help="with --teacher: tasks whose heads also learn the other task's texts ('' for none)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--readings",
@@ -340,7 +364,10 @@ def main() -> None:
             folder = Path(scratch) / "heads"
             if args.keep_models:
                 folder = args.keep_models / f"fold-{number}"
-            train_fold(args, settings, fold, folder)
+            teacher = load_teacher(args.teacher, number) if args.teacher else None
+            if args.teacher and not teacher:
+                sys.exit(f"{args.teacher} holds no readings for fold {number}")
+            train_fold(args, settings, fold, folder, teacher)
             fold_figures, readings = judge(args, settings, folder, fold.test)
         if args.readings:
             write_readings(args.readings, number, fold.test, readings)

@@ -25,11 +25,10 @@ from pathlib import Path
 from crossval import make_folds
 
 from config.settings import load_config
+from listener.classifying.distillation import read_with
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
-from listener.classifying.labels import SENTIMENTS
 from listener.classifying.precision import training_precision
-from listener.classifying.screening import FLAG_EMPTY, FLAG_NON_TEXT
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.training import LabelledSet, read_data_folder
 
@@ -38,25 +37,10 @@ def say(message: str) -> None:
     print(f"    {message}", file=sys.stderr, flush=True)
 
 
-def read_teacher(settings: ClassifierConfig, folder: Path, texts: list[str]) -> list[dict]:
-    # No topics: they would cost the untuned pass; the teacher's unadjusted probabilities.
+def read_teacher(settings: ClassifierConfig, folder: Path, texts: list[str]) -> dict[str, dict]:
+    # No topics: they would cost the untuned pass.
     classifier = build_classifier(settings.model_copy(update={"heads": folder, "topics": []}))
-    classifier.sentiment_adjustment = {}
-    rows = []
-    for start in range(0, len(texts), 512):
-        part = texts[start : start + 512]
-        for text, verdict in zip(part, classifier.classify(part), strict=True):
-            if {FLAG_EMPTY, FLAG_NON_TEXT} & set(verdict.flags):
-                continue
-            rows.append(
-                {
-                    "text": text,
-                    "sentiment": [verdict.sentiment_scores[s] for s in SENTIMENTS],
-                    "complaint": verdict.complaint_score,
-                }
-            )
-        say(f"teacher read {min(start + 512, len(texts))}/{len(texts)} texts")
-    return rows
+    return read_with(classifier, texts)
 
 
 def main() -> None:
@@ -98,8 +82,8 @@ def main() -> None:
             texts = list(dict.fromkeys(t for s in fold.train for t in s.texts))
             rows = read_teacher(settings, folder, texts)
         with args.output.open("a", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps({"fold": number, **row}) + "\n")
+            for text, reading in rows.items():
+                handle.write(json.dumps({"fold": number, "text": text, **reading}) + "\n")
         minutes = (time.perf_counter() - start) / 60
         print(f"fold {number}: {len(rows)} texts read by the teacher, {minutes:.1f} minutes")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from listener.classifying.bridging import TopicBridge, bridge_heads, fit_topic_bridge
 from listener.classifying.classifier import HeadsClassifier
+from listener.classifying.distillation import Teacher
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuned, FineTuneOptions, fine_tune
 from listener.classifying.heads import Heads, adjust_sentiment, blend
@@ -98,12 +99,15 @@ def train_blended(
     heads_options: TrainOptions,
     cache: Path | None,
     weight: float = BLEND_WEIGHT,
+    teacher: Teacher | None = None,
     say: Say = logger.info,
 ) -> Blended:
     say("1/2: heads over the untuned encoder")
     untuned = train_heads(encoder, sets, options=heads_options, cache=cache, say=say)
     say("2/2: the tuned encoder, with its own heads")
-    tuned, tuned_result = fine_tune(encoder, sets, options=fine_tune_options, say=say)
+    tuned, tuned_result = fine_tune(
+        encoder, sets, options=fine_tune_options, teacher=teacher, say=say
+    )
     figures: dict[str, float] = {}
     if tuned_result.held_out:
         say(

@@ -24,6 +24,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from listener.classifying import lexicon, lowrank
+from listener.classifying.distillation import Teacher
 from listener.classifying.encoder import Encoder, mean_pool, quiet_peft
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import (
@@ -82,14 +83,22 @@ class FineTuneOptions:
     dev_fraction: float = 0.15  # 0: no held-out figures, fit once on everything
     seed: int = 7
     precision: str = "fp32"  # or bf16: matmuls under autocast (precision.training_precision)
+    # With a teacher (distillation.py): the share of a labelled row's loss that is its reading,
+    # and the tasks whose heads also learn from the other task's texts, from readings alone.
+    teacher_weight: float = 0.5
+    transfer: tuple[str, ...] = ("sentiment",)
 
 
 @dataclass
 class Example:
     text: str
     task: str
-    label: int  # index into task_labels(task)
+    label: int  # index into task_labels(task); NO_LABEL: learnt from the teacher alone
     weight: float  # the set's weight times its class's balancing weight
+    target: tuple[float, ...] | None = None  # the teacher's probabilities for the task
+
+
+NO_LABEL = -1
 
 
 @dataclass
@@ -141,9 +150,15 @@ def _freeze_embeddings(model: nn.Module) -> None:
             module.requires_grad_(False)
 
 
-def _examples(sets: list[LabelledSet], parts: list[list[int]]) -> list[Example]:
+def _examples(
+    sets: list[LabelledSet],
+    parts: list[list[int]],
+    teacher: Teacher | None = None,
+    options: FineTuneOptions | None = None,
+) -> list[Example]:
     examples = []
     for task in ("sentiment", "complaint"):
+        first = len(examples)
         labels = task_labels(task)
         chosen = [(s, p) for s, p in zip(sets, parts, strict=True) if s.task == task]
         counts = Counter(s.labels[i] for s, p in chosen for i in p)
@@ -153,10 +168,35 @@ def _examples(sets: list[LabelledSet], parts: list[list[int]]) -> list[Example]:
         for (labelled, indices), weight in zip(chosen, set_weight, strict=True):
             for i in indices:
                 label = labelled.labels[i]
+                text = labelled.texts[i]
+                target = teacher[text].target(task) if teacher and text in teacher else None
                 examples.append(
-                    Example(labelled.texts[i], task, labels.index(label), weight * balance[label])
+                    Example(text, task, labels.index(label), weight * balance[label], target)
                 )
+        if teacher and options and task in options.transfer:
+            examples += _transfer(task, sets, parts, teacher, examples[first:])
     return examples
+
+
+def _transfer(
+    task: str,
+    sets: list[LabelledSet],
+    parts: list[list[int]],
+    teacher: Teacher,
+    labelled: list[Example],
+) -> list[Example]:
+    """The other task's training texts, with the teacher's reading for this task as their only
+    target; each weighs what an average labelled row of the task does."""
+    seen = {e.text for e in labelled}
+    texts = dict.fromkeys(
+        s.texts[i] for s, p in zip(sets, parts, strict=True) if s.task != task for i in p
+    )
+    weight = sum(e.weight for e in labelled) / max(1, len(labelled))
+    return [
+        Example(text, task, NO_LABEL, weight, teacher[text].target(task))
+        for text in texts
+        if text in teacher and text not in seen
+    ]
 
 
 def _batches(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
@@ -225,15 +265,35 @@ class _Trainer:
         features = self.features([e.text for e in batch])
         targets = torch.tensor([e.label for e in batch])
         weights = torch.tensor([e.weight for e in batch])
+        labelled = targets != NO_LABEL
+        targets = targets.clamp(min=0)
         if task == "sentiment":
-            each = nn.functional.cross_entropy(
-                self.heads.sentiment(features), targets, reduction="none"
-            )
+            logits = self.heads.sentiment(features)
+            each = nn.functional.cross_entropy(logits, targets, reduction="none")
         else:
+            logits = self.heads.complaint(features).squeeze(1)
             each = nn.functional.binary_cross_entropy_with_logits(
-                self.heads.complaint(features).squeeze(1), targets.float(), reduction="none"
+                logits, targets.float(), reduction="none"
             )
+        taught = torch.tensor([e.target is not None for e in batch])
+        if taught.any():
+            each = self._with_teacher(task, batch, logits, each, labelled, taught)
         return (each * weights).sum() / weights.sum()
+
+    def _with_teacher(self, task, batch, logits, hard, labelled, taught) -> torch.Tensor:
+        """Each taught row's loss against the teacher's probabilities, mixed into a labelled row's
+        at teacher_weight, alone for a row that has no label for the task."""
+        width = 3 if task == "sentiment" else 1
+        readings = torch.tensor([e.target or (0.0,) * width for e in batch])
+        if task == "sentiment":
+            soft = nn.functional.cross_entropy(logits, readings, reduction="none")
+        else:
+            soft = nn.functional.binary_cross_entropy_with_logits(
+                logits, readings.squeeze(1), reduction="none"
+            )
+        share = self.options.teacher_weight
+        mixed = torch.where(labelled, (1 - share) * hard + share * soft, soft)
+        return torch.where(taught, mixed, hard)
 
     def fit(self, examples: list[Example], say: Say) -> None:
         from transformers import get_linear_schedule_with_warmup
@@ -306,9 +366,11 @@ def fine_tune(
     sets: list[LabelledSet],
     *,
     options: FineTuneOptions | None = None,
+    teacher: Teacher | None = None,
     say: Say = logger.info,
 ) -> tuple[FineTuned, TrainingResult]:
-    """Measure on a held-out split (unless dev_fraction is 0), then train on everything."""
+    """Measure on a held-out split (unless dev_fraction is 0), then train on everything; with a
+    teacher, on its readings of the training texts as well (distillation.py)."""
     options = options or FineTuneOptions()
     for task in ("sentiment", "complaint"):
         if not any(s.task == task for s in sets):
@@ -331,7 +393,7 @@ def fine_tune(
             f"({_what(options)}), measuring the rest"
         )
         trainer = _Trainer(encoder, metadata, options)
-        trainer.fit(_examples(sets, [train for train, _ in splits]), say)
+        trainer.fit(_examples(sets, [train for train, _ in splits], teacher, options), say)
         for labelled, (_, dev) in zip(sets, splits, strict=True):
             if not dev:  # too small to hold any out
                 continue
@@ -343,7 +405,8 @@ def fine_tune(
     rows = sum(len(s.texts) for s in sets)
     say(f"fine-tuning on all {rows} rows ({_what(options)})")
     trainer = _Trainer(encoder, metadata, options)
-    trainer.fit(_examples(sets, [list(range(len(s.texts))) for s in sets]), say)
+    everything = [list(range(len(s.texts))) for s in sets]
+    trainer.fit(_examples(sets, everything, teacher, options), say)
     metadata.figures = figures
     tuned = FineTuned(
         trainer.model,
