@@ -20,27 +20,22 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from crossval import make_folds
 
 from config.settings import load_config
-from listener.classifying.distillation import read_with
+from listener.classifying.distillation import read_with, teacher_classifier
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
 from listener.classifying.precision import training_precision
-from listener.classifying.settings import ClassifierConfig, build_classifier
+from listener.classifying.settings import ClassifierConfig
 from listener.classifying.training import LabelledSet, read_data_folder
 
 
 def say(message: str) -> None:
     print(f"    {message}", file=sys.stderr, flush=True)
-
-
-def read_teacher(settings: ClassifierConfig, folder: Path, texts: list[str]) -> dict[str, dict]:
-    # No topics: they would cost the untuned pass.
-    classifier = build_classifier(settings.model_copy(update={"heads": folder, "topics": []}))
-    return read_with(classifier, texts)
 
 
 def main() -> None:
@@ -80,12 +75,13 @@ def main() -> None:
             tuned, _ = fine_tune(encoder, fold.train, options=options, say=say)
             tuned.save(folder)
             texts = list(dict.fromkeys(t for s in fold.train for t in s.texts))
-            rows = read_teacher(settings, folder, texts)
+            readings = read_with(teacher_classifier(settings, folder), texts, say)
         with args.output.open("a", encoding="utf-8") as handle:
-            for text, reading in rows.items():
-                handle.write(json.dumps({"fold": number, "text": text, **reading}) + "\n")
+            for text, reading in readings.items():
+                row = {"fold": number, "text": text, **asdict(reading)}
+                handle.write(json.dumps(row) + "\n")
         minutes = (time.perf_counter() - start) / 60
-        print(f"fold {number}: {len(rows)} texts read by the teacher, {minutes:.1f} minutes")
+        print(f"fold {number}: {len(readings)} texts read by the teacher, {minutes:.1f} minutes")
 
 
 if __name__ == "__main__":

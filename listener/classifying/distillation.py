@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from listener.classifying.heads import HeadsMetadata
 from listener.classifying.labels import SENTIMENTS
+from listener.classifying.locations import METADATA_FILE
 from listener.classifying.screening import FLAG_EMPTY, FLAG_NON_TEXT
+from listener.classifying.settings import ClassifierConfig, build_classifier
 
 if TYPE_CHECKING:
     from listener.classifying.classifier import Classifier
+    from listener.classifying.training import Say
 
 
 @dataclass(frozen=True)
@@ -35,20 +39,38 @@ class TeacherReading:
 Teacher = Mapping[str, TeacherReading]  # by text
 
 
-def read_with(classifier: Classifier, texts: list[str], batch: int = 512) -> dict[str, dict]:
+def teacher_classifier(settings: ClassifierConfig, folder: Path) -> Classifier:
+    """The model in `folder`, over the encoder it was trained on (a bigger one than the config's,
+    as a rule), to read the training texts with. No topics: they would cost another pass."""
+    metadata_file = folder / METADATA_FILE
+    if not metadata_file.is_file():
+        raise ValueError(f"teacher {folder}: no trained model there (no {METADATA_FILE})")
+    try:
+        metadata = HeadsMetadata.from_json(metadata_file.read_text(encoding="utf-8"))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"teacher {metadata_file}: {error}") from None
+    return build_classifier(
+        settings.model_copy(update={"heads": folder, "encoder": metadata.encoder, "topics": []})
+    )
+
+
+def read_with(
+    classifier: Classifier, texts: list[str], say: Say | None = None, batch: int = 512
+) -> dict[str, TeacherReading]:
     """The classifier's unadjusted probabilities for each text it judges (not the empty or
     letterless ones, which get no verdict of the model's)."""
     classifier.sentiment_adjustment = {}
-    readings: dict[str, dict] = {}
+    readings: dict[str, TeacherReading] = {}
     for start in range(0, len(texts), batch):
         part = texts[start : start + batch]
         for text, verdict in zip(part, classifier.classify(part), strict=True):
             if {FLAG_EMPTY, FLAG_NON_TEXT} & set(verdict.flags):
                 continue
-            readings[text] = {
-                "sentiment": [verdict.sentiment_scores[s] for s in SENTIMENTS],
-                "complaint": verdict.complaint_score,
-            }
+            readings[text] = TeacherReading(
+                tuple(verdict.sentiment_scores[s] for s in SENTIMENTS), verdict.complaint_score
+            )
+        if say:
+            say(f"  the teacher read {min(start + batch, len(texts))}/{len(texts)} texts")
     return readings
 
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from listener.classifying.distillation import TeacherReading, load_teacher, read_with
+from listener.classifying.distillation import (
+    TeacherReading,
+    load_teacher,
+    read_with,
+    teacher_classifier,
+)
 from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import fine_tune
 from listener.classifying.settings import ClassifierConfig, build_classifier
@@ -121,12 +126,16 @@ def test_a_teacher_is_read_unadjusted_and_skips_posts_it_cannot_judge(
     fine_tune(Encoder(str(encoder_dir)), _tiny_sets(), options=EVERY_LAYER, say=lambda _: None)[
         0
     ].save(tmp_path / "teacher")
-    settings = ClassifierConfig(
-        encoder=str(encoder_dir), heads=tmp_path / "teacher", precision="fp32"
-    )
-    classifier = build_classifier(settings)
+    # The student's config names another encoder: the teacher is read over its own.
+    settings = ClassifierConfig(encoder="another/encoder", precision="fp32")
+    classifier = teacher_classifier(settings, tmp_path / "teacher")
     classifier.sentiment_adjustment = {"negative": 5.0}
     readings = read_with(classifier, [*POSITIVE, "", "@united 123 !!!"])
     assert list(readings) == POSITIVE
-    assert all(r["sentiment"].index(max(r["sentiment"])) == 2 for r in readings.values())
-    assert all(r["complaint"] < 0.5 for r in readings.values())
+    assert all(max(r.sentiment) == r.sentiment[2] for r in readings.values())
+    assert all(r.complaint < 0.5 for r in readings.values())
+
+
+def test_a_folder_without_a_model_is_no_teacher(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"teacher .*empty: no trained model there"):
+        teacher_classifier(ClassifierConfig(), tmp_path / "empty")
