@@ -139,13 +139,6 @@ def train(
         "--cache",
         help="Untuned encoder's embedding cache (default: <data dir>/embedding-cache.safetensors).",
     ),
-    teacher: Path | None = typer.Option(
-        None,
-        "--teacher",
-        help=f"With {FINE_TUNE}: a model trained over a bigger encoder (`mentiondesk train "
-        "--config <its encoder> --output DIR`); fine-tuning also learns its readings of the "
-        "training texts, to come nearer its verdicts at this model's speed.",
-    ),
     bridge_only: bool = typer.Option(
         False,
         "--bridge-only",
@@ -171,8 +164,6 @@ def train(
         raise fail(f"--method must be one of {', '.join(TRAIN_METHODS)}, not {method!r}")
     if tune not in TUNE_CHOICES:
         raise fail(f"--tune must be one of {', '.join(TUNE_CHOICES)}, not {tune!r}")
-    if teacher is not None and (method != FINE_TUNE or bridge_only):
-        raise fail(f"--teacher applies only to --method {FINE_TUNE}, which tunes the encoder")
     if saved_rank is not None and (method, tune) != (FINE_TUNE, "all"):
         raise fail("--saved-rank applies only to --tune all, which saves every tuned layer")
     ctx = _make_context(config)
@@ -212,7 +203,6 @@ def train(
         return
     try:
         heads_options = TrainOptions(dev_fraction=dev_fraction)
-        readings = read_teacher(settings, teacher, sets, dev_fraction, say) if teacher else None
         if method == FINE_TUNE:
             trained = train_blended(
                 encoder,
@@ -226,7 +216,6 @@ def train(
                 ),
                 heads_options=heads_options,
                 cache=cache,
-                teacher=readings,
                 say=say,
             )
         else:
@@ -237,18 +226,6 @@ def train(
     trained.save(output)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
     typer.echo(f"heads written to {output} (model {version})")
-
-
-def read_teacher(settings, folder: Path, sets, dev_fraction: float, say) -> dict:
-    from listener.classifying.distillation import read_with, teacher_classifier
-
-    texts = list(dict.fromkeys(t for s in sets for t in s.texts))
-    classifier = teacher_classifier(settings, folder)
-    say(f"reading the {len(texts)} training texts with the teacher ({classifier.version})")
-    readings = read_with(classifier, texts, say)
-    if dev_fraction > 0:
-        say("  (held-out figures: the teacher may have been trained on the held-out rows)")
-    return readings
 
 
 @app.command("evaluate")

@@ -306,48 +306,6 @@ def test_train_bridge_only_refuses_a_model_without_untuned_heads(
     assert missing.exit_code == 2 and "no trained heads in" in missing.stderr
 
 
-def test_train_with_a_teacher_reads_the_training_texts_with_it_first(
-    runner: CliRunner, tmp_path: Path
-) -> None:
-    from listener.classifying.locations import BUNDLED_HEADS_DIR
-
-    # The bundled model stands in for a bigger one: the contract is the same.
-    output = tmp_path / "student"
-    result = runner.invoke(
-        app,
-        [
-            "train",
-            "--data",
-            str(_labelled_folder(tmp_path)),
-            "--teacher",
-            str(BUNDLED_HEADS_DIR),
-            "--epochs",
-            "1",
-            "--dev-fraction",
-            "0",
-            "--output",
-            str(output),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert f"reading the 8 training texts with the teacher ({_bundled_version()})" in result.stderr
-    assert "the teacher read 8/8 texts" in result.stderr
-    assert result.stderr.index("the teacher read") < result.stderr.index("epoch 1/1 done")
-    assert (output / "encoder" / "weights.safetensors").is_file()
-
-
-def test_train_refuses_a_teacher_it_cannot_use(runner: CliRunner, tmp_path: Path) -> None:
-    data = _labelled_folder(tmp_path)
-    heads = runner.invoke(
-        app, ["train", "--data", str(data), "--method", "heads", "--teacher", str(tmp_path)]
-    )
-    assert heads.exit_code == 2
-    assert "--teacher applies only to --method fine-tune" in heads.stderr
-    empty = runner.invoke(app, ["train", "--data", str(data), "--teacher", str(tmp_path / "no")])
-    assert empty.exit_code == 2
-    assert "no trained model there (no heads.json)" in empty.stderr
-
-
 def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "training data folder not found" in result.stderr
