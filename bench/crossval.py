@@ -5,6 +5,7 @@
         [--epochs 3] [--encoder-learning-rate 5e-5]
         [--config config/demo.toml] [--cache FILE] [--json FILE] [--only-folds 4,5]
         [--readings FILE.jsonl] [--seed 7] [--keep-models DIR]
+        [--teacher FILE.jsonl [--teacher-weight 0.5] [--transfer sentiment,complaint]]
 
 Every labelled file is shuffled (seed 7) and cut into K folds. For each fold, a model is trained
 on the other folds of every file the way `mentiondesk train --dev-fraction 0` trains one, saved,
@@ -13,7 +14,8 @@ did not see; VADER is judged on the same rows. A fine-tuned model is judged as s
 mixed at its blend weight and the other --weights (with the model's sentiment adjustment), without
 the adjustment, and as its two parts alone (tuned model; untuned heads), so the blend weight can be
 chosen on rows no model was trained on; --readings keeps the parts' probabilities for
-bench/adjustment.py. Prints a line
+bench/adjustment.py. --teacher distils: each fold's model also learns a bigger model's readings of
+its training texts (bench/teacher.py writes them, the teacher tuned on the same fold). Prints a line
 per fold and model, then mean ± standard deviation over the folds: airline sentiment macro-F1,
 general-topic (TweetEval) macro-recall and complaint macro-F1, the figures issue 3 sets goals on.
 One fine-tuning fold takes 20-40 minutes on 2 CPU cores: `--rows 40 --epochs 1` checks the script
