@@ -31,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,21 @@ def make_folds(sets: list[LabelledSet], k: int) -> list[Fold]:
                     )
                 )
     return folds
+
+
+def read_sets(data_dir: Path, rows: int = 0) -> list[LabelledSet]:
+    """The shared labelled sets; with rows, the first rows of each (to check a script quickly)."""
+    sets = read_data_folder(data_dir)
+    if rows:
+        sets = [LabelledSet(s.name, s.task, s.texts[:rows], s.labels[:rows]) for s in sets]
+    return sets
+
+
+def chosen_folds(sets: list[LabelledSet], k: int, wanted: list[int]) -> Iterator[tuple[int, Fold]]:
+    """The folds numbered in wanted (from 1), with their numbers."""
+    for number, fold in enumerate(make_folds(sets, k), start=1):
+        if number in wanted:
+            yield number, fold
 
 
 def predicted(task: str, probabilities: list, complaint_threshold: float) -> list[str]:
@@ -350,17 +366,11 @@ def main() -> None:
     settings: ClassifierConfig = load_config(args.config).classifier
     if settings.sequence_classification_model:
         sys.exit(f"{args.config} configures a complete model: there are no heads to train")
-    sets = read_data_folder(args.data_dir)
-    if args.rows:
-        sets = [
-            LabelledSet(s.name, s.task, s.texts[: args.rows], s.labels[: args.rows]) for s in sets
-        ]
+    sets = read_sets(args.data_dir, args.rows)
     results: dict[str, list[dict[str, float]]] = {}
     names = [name for name, _ in GOALS.values()]
     print(f"{'fold':4} {'model':22} " + " ".join(f"{n:>12}" for n in names) + f" {'minutes':>8}")
-    for number, fold in enumerate(make_folds(sets, args.folds), start=1):
-        if number not in wanted:
-            continue
+    for number, fold in chosen_folds(sets, args.folds, wanted):
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "heads"

@@ -23,14 +23,18 @@ import tempfile
 from pathlib import Path
 
 import torch
-from crossval import judge, make_folds, write_readings  # bench/ is on the path: a sibling
+from crossval import (  # bench/ is on the path: a sibling
+    judge,
+    make_folds,
+    read_sets,
+    write_readings,
+)
 from safetensors.torch import load_file, save_file
 
 from config.settings import load_config
 from listener.classifying import lowrank
 from listener.classifying.encoder import Encoder
 from listener.classifying.locations import TUNED_ENCODER_FILE, TUNED_ENCODER_SUBDIR
-from listener.classifying.training import LabelledSet, read_data_folder
 
 HEADS_FILE, METADATA_FILE = "heads.safetensors", "heads.json"
 
@@ -92,11 +96,7 @@ def main() -> None:
         sys.exit("the folders share no fold-N model")
     _, model = Encoder(settings.encoder, allow_download=settings.allow_download).fresh_model()
     base = model.state_dict()
-    sets = read_data_folder(args.data_dir)
-    if args.rows:
-        sets = [
-            LabelledSet(s.name, s.task, s.texts[: args.rows], s.labels[: args.rows]) for s in sets
-        ]
+    sets = read_sets(args.data_dir, args.rows)
     folds = make_folds(sets, args.folds)
     judged = argparse.Namespace(method="fine-tune", weights=[])
     print(f"soup of {len(args.models)} seeds, judged in two passes")

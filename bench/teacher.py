@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from crossval import make_folds
+from crossval import chosen_folds, read_sets
 
 from config.settings import load_config
 from listener.classifying.distillation import read_with, teacher_classifier
@@ -31,7 +31,6 @@ from listener.classifying.encoder import Encoder
 from listener.classifying.finetuning import FineTuneOptions, fine_tune
 from listener.classifying.precision import training_precision
 from listener.classifying.settings import ClassifierConfig
-from listener.classifying.training import LabelledSet, read_data_folder
 
 
 def say(message: str) -> None:
@@ -52,16 +51,10 @@ def main() -> None:
     if not args.data_dir.is_dir():
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
     settings: ClassifierConfig = load_config(args.config).classifier
-    sets = read_data_folder(args.data_dir)
-    if args.rows:
-        sets = [
-            LabelledSet(s.name, s.task, s.texts[: args.rows], s.labels[: args.rows]) for s in sets
-        ]
+    sets = read_sets(args.data_dir, args.rows)
     wanted = args.only_folds or list(range(1, args.folds + 1))
     encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
-    for number, fold in enumerate(make_folds(sets, args.folds), start=1):
-        if number not in wanted:
-            continue
+    for number, fold in chosen_folds(sets, args.folds, wanted):
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "teacher"
