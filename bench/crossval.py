@@ -101,6 +101,16 @@ def read_sets(data_dir: Path, rows: int = 0) -> list[LabelledSet]:
     return sets
 
 
+def wanted_folds(folds: int, only: list[int] | None) -> list[int]:
+    """The fold numbers to run (from 1): --only-folds, or all; exits on numbers out of range."""
+    if folds < 2:
+        sys.exit(f"--folds must be at least 2, not {folds}")
+    wanted = only or list(range(1, folds + 1))
+    if not set(wanted) <= set(range(1, folds + 1)):
+        sys.exit(f"--only-folds {wanted} must lie between 1 and --folds ({folds})")
+    return wanted
+
+
 def chosen_folds(sets: list[LabelledSet], k: int, wanted: list[int]) -> Iterator[tuple[int, Fold]]:
     """The folds numbered in wanted (from 1), with their numbers."""
     for number, fold in enumerate(make_folds(sets, k), start=1):
@@ -356,11 +366,7 @@ def main() -> None:
         help="run only these folds (1 to --folds), e.g. to finish a run stopped early",
     )
     args = parser.parse_args()
-    if args.folds < 2:
-        sys.exit(f"--folds must be at least 2, not {args.folds}")
-    wanted = args.only_folds or list(range(1, args.folds + 1))
-    if not set(wanted) <= set(range(1, args.folds + 1)):
-        sys.exit(f"--only-folds {wanted} must lie between 1 and --folds ({args.folds})")
+    wanted = wanted_folds(args.folds, args.only_folds)
     if not args.data_dir.is_dir():
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
     settings: ClassifierConfig = load_config(args.config).classifier

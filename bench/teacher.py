@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from crossval import chosen_folds, read_sets
+from crossval import chosen_folds, read_sets, wanted_folds
 
 from config.settings import load_config
 from listener.classifying.distillation import read_with, teacher_classifier
@@ -52,7 +52,7 @@ def main() -> None:
         sys.exit(f"no labelled data in {args.data_dir} (see ../shared/data/README.md)")
     settings: ClassifierConfig = load_config(args.config).classifier
     sets = read_sets(args.data_dir, args.rows)
-    wanted = args.only_folds or list(range(1, args.folds + 1))
+    wanted = wanted_folds(args.folds, args.only_folds)
     encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
     for number, fold in chosen_folds(sets, args.folds, wanted):
         start = time.perf_counter()
