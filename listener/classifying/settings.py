@@ -33,8 +33,6 @@ def resolve_heads_dir(config: ClassifierConfig, data_dir: Path | None) -> Path:
 
 def build_classifier(config: ClassifierConfig, *, data_dir: Path | None = None) -> Classifier:
     """Cheap: heavy weights load on the first `classify` call; torch is imported here."""
-    from listener.classifying.classifier import HeadsClassifier, SequenceClassifier
-    from listener.classifying.encoder import Encoder
     from listener.classifying.precision import resolve_precision
 
     rules = ScreeningRules(
@@ -42,6 +40,40 @@ def build_classifier(config: ClassifierConfig, *, data_dir: Path | None = None) 
     )
     topics = TopicMatcher(config.topics, config.topic_threshold)
     precision = resolve_precision(config.precision)
+    first = _build_model(config, data_dir, precision=precision, rules=rules, topics=topics)
+    opinion = config.second_opinion
+    if opinion is None:
+        return first
+    from listener.classifying.second_opinion import SecondOpinionClassifier
+
+    # Screening, topics and the data folder's trained heads are the first model's alone.
+    second_config = config.model_copy(
+        update={
+            "encoder": opinion.encoder,
+            "heads": opinion.heads,
+            "sequence_classification_model": opinion.sequence_classification_model,
+            "label_map": opinion.label_map,
+            "second_opinion": None,
+        }
+    )
+    second = _build_model(
+        second_config, None, precision=precision, rules=rules, topics=TopicMatcher([])
+    )
+    logger.info("classifier: second opinion where the first is under %g", opinion.below)
+    return SecondOpinionClassifier(first, second, opinion.below)
+
+
+def _build_model(
+    config: ClassifierConfig,
+    data_dir: Path | None,
+    *,
+    precision: str,
+    rules: ScreeningRules,
+    topics: TopicMatcher,
+) -> Classifier:
+    from listener.classifying.classifier import HeadsClassifier, SequenceClassifier
+    from listener.classifying.encoder import Encoder
+
     if config.sequence_classification_model:
         return SequenceClassifier(
             config.sequence_classification_model,

@@ -1,0 +1,65 @@
+"""A second, slower model asked only about the posts the first is unsure of (a cascade).
+
+The first model judges every post. Where its top sentiment probability is under `below`, the
+second model's sentiment replaces its own; where its complaint score is as unsure, the second's
+complaint score does. Each post is passed to the second model once, whichever verdict it is asked
+about. Topics stay the first model's: they come from its untuned layers (classifier.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from listener.classifying.classifier import Predictions, Progress, _ScreeningClassifier
+from listener.classifying.heads import HeadsUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def complaint_confidence(complaint: torch.Tensor) -> torch.Tensor:
+    """How sure a complaint score is, on the scale of a top probability (0.5 to 1)."""
+    return torch.maximum(complaint, 1 - complaint)
+
+
+class SecondOpinionClassifier(_ScreeningClassifier):
+    def __init__(
+        self, first: _ScreeningClassifier, second: _ScreeningClassifier, below: float
+    ) -> None:
+        super().__init__(first.rules, first.topics)
+        if first.complaint_threshold != second.complaint_threshold:
+            # A score taken from the second model is judged against the first's threshold.
+            raise HeadsUnavailable(
+                f"the second opinion flags complaints from a score of "
+                f"{second.complaint_threshold}, the first model from "
+                f"{first.complaint_threshold}: they must agree"
+            )
+        self.first = first
+        self.second = second
+        self.below = below
+        self.complaint_threshold = first.complaint_threshold
+        self.version = f"{first.version}+second-opinion-{second.version}-below-{below:g}"
+        # For benchmarks and logs: texts judged, and how many of them the second model read.
+        self.texts_judged = 0
+        self.texts_asked_again = 0
+
+    def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
+        first = self.first._predict(texts, progress)
+        sentiment_unsure = first.sentiment.max(dim=1).values < self.below
+        complaint_unsure = complaint_confidence(first.complaint) < self.below
+        rows = torch.nonzero(sentiment_unsure | complaint_unsure).flatten()
+        self.texts_judged += len(texts)
+        self.texts_asked_again += len(rows)
+        if len(rows) == 0:
+            return first
+        logger.debug("second opinion on %d of %d text(s)", len(rows), len(texts))
+        second = self.second._predict([texts[i] for i in rows.tolist()], None)
+        sentiment, complaint = first.sentiment.clone(), first.complaint.clone()
+        take_sentiment, take_complaint = sentiment_unsure[rows], complaint_unsure[rows]
+        sentiment[rows[take_sentiment]] = second.sentiment[take_sentiment].to(sentiment.dtype)
+        complaint[rows[take_complaint]] = second.complaint[take_complaint].to(complaint.dtype)
+        return Predictions(sentiment, complaint, embeddings=first.embeddings)
+
+    def _embed(self, texts: list[str]) -> torch.Tensor:
+        return self.first._embed(texts)
