@@ -10,6 +10,7 @@ carry a tuned encoder but no bridge); --heads measures another heads folder, e.g
 retrain;
 --encoder-batches lists texts per forward pass to compare (`batch_size`; default: the config's);
 --passes 1,2 compares a bridged model in one encoder pass (`one_pass`, the default) with two.
+With a [classifier.second_opinion] in the config, prints the share of texts its model read too.
 bf16 is slower than fp32 on CPUs without native bf16: the header says whether this one has it.
 
 Prints the median of --rounds runs and their range: on shared cores, one run can be 30 % off.
@@ -112,6 +113,10 @@ def main() -> None:
     for (name, batch_size), values in rates.items():
         span = f"{min(values):.1f}-{max(values):.1f}" if len(values) > 1 else ""
         print(f"{name:50} {batch_size:5d} {statistics.median(values):11.1f} {span:>15}")
+    for name, classifier in classifiers:
+        if hasattr(classifier, "texts_asked_again"):  # a second opinion: how often it was asked
+            share = classifier.texts_asked_again / max(classifier.texts_judged, 1)
+            print(f"{name}: the second model read {100 * share:.1f} % of the texts")
     vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)
     print(f"{'VADER (lexicon)':50} {'-':>5} {vader:11.1f}")
 
