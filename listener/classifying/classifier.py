@@ -81,9 +81,11 @@ class Predictions:
     sentiment: torch.Tensor  # [n, 3] probabilities in SENTIMENTS order
     complaint: torch.Tensor  # [n] probability of a complaint
     embeddings: torch.Tensor  # [n, d] sentence embeddings, for topics
+    # Per row, flags the model adds to the screening's (e.g. which verdicts a second opinion gave).
+    flags: list[tuple[str, ...]] | None = None
 
 
-class _ScreeningClassifier:
+class ScreeningClassifier:
     """Shared path: screen, deduplicate, predict, attach topics. Subclasses implement `_predict`."""
 
     version: str
@@ -124,6 +126,7 @@ class _ScreeningClassifier:
                 for label, p in zip(SENTIMENTS, predictions.sentiment[row], strict=True)
             }
             complaint_score = round(float(predictions.complaint[row]), 4)
+            model_flags = predictions.flags[row] if predictions.flags else ()
             verdicts.append(
                 Verdict(
                     sentiment=max(scores, key=scores.__getitem__),
@@ -131,7 +134,7 @@ class _ScreeningClassifier:
                     complaint=complaint_score >= self.complaint_threshold,
                     complaint_score=complaint_score,
                     topic=topics[row],
-                    flags=item.flags,
+                    flags=item.flags + model_flags,
                     model_version=self.version,
                 )
             )
@@ -142,7 +145,7 @@ class _ScreeningClassifier:
         return Verdict(NEUTRAL, scores, False, 0.0, None, flags, self.version)
 
 
-class HeadsClassifier(_ScreeningClassifier):
+class HeadsClassifier(ScreeningClassifier):
     """Heads over an encoder; with a fine-tuned model, its adapter (or tuned layers) and the
     blended untuned heads."""
 
@@ -282,7 +285,7 @@ def map_labels(id2label: Mapping[int, str], overrides: Mapping[str, str]) -> dic
     return mapped
 
 
-class SequenceClassifier(_ScreeningClassifier):
+class SequenceClassifier(ScreeningClassifier):
     """A complete model. Without complaint labels, the complaint score is P(negative)."""
 
     def __init__(

@@ -3,7 +3,8 @@
 The first model judges every post. Where its top sentiment probability is under `below`, the
 second model's sentiment replaces its own; where its complaint score is as unsure, the second's
 complaint score does. Each post is passed to the second model once, whichever verdict it is asked
-about. Topics stay the first model's: they come from its untuned layers (classifier.py).
+about. Topics stay the first model's: they come from its untuned layers (classifier.py). Verdicts
+flag what the second model gave (`second_opinion_sentiment`, `second_opinion_complaint`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import logging
 
 import torch
 
-from listener.classifying.classifier import Predictions, Progress, _ScreeningClassifier
+from listener.classifying.classifier import Predictions, Progress, ScreeningClassifier
 from listener.classifying.heads import HeadsUnavailable
+from listener.classifying.labels import (
+    FLAG_SECOND_OPINION_COMPLAINT,
+    FLAG_SECOND_OPINION_SENTIMENT,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +28,9 @@ def complaint_confidence(complaint: torch.Tensor) -> torch.Tensor:
     return torch.maximum(complaint, 1 - complaint)
 
 
-class SecondOpinionClassifier(_ScreeningClassifier):
+class SecondOpinionClassifier(ScreeningClassifier):
     def __init__(
-        self, first: _ScreeningClassifier, second: _ScreeningClassifier, below: float
+        self, first: ScreeningClassifier, second: ScreeningClassifier, below: float
     ) -> None:
         super().__init__(first.rules, first.topics)
         if first.complaint_threshold != second.complaint_threshold:
@@ -59,7 +64,12 @@ class SecondOpinionClassifier(_ScreeningClassifier):
         take_sentiment, take_complaint = sentiment_unsure[rows], complaint_unsure[rows]
         sentiment[rows[take_sentiment]] = second.sentiment[take_sentiment].to(sentiment.dtype)
         complaint[rows[take_complaint]] = second.complaint[take_complaint].to(complaint.dtype)
-        return Predictions(sentiment, complaint, embeddings=first.embeddings)
+        # Staff see which verdicts came from the second model (the mention page lists flags).
+        flags = [
+            (FLAG_SECOND_OPINION_SENTIMENT,) * bool(s) + (FLAG_SECOND_OPINION_COMPLAINT,) * bool(c)
+            for s, c in zip(sentiment_unsure.tolist(), complaint_unsure.tolist(), strict=True)
+        ]
+        return Predictions(sentiment, complaint, embeddings=first.embeddings, flags=flags)
 
     def _embed(self, texts: list[str]) -> torch.Tensor:
         return self.first._embed(texts)

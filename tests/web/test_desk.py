@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from listener.classifying.labels import FLAG_SECOND_OPINION_SENTIMENT
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import Mention
 from responders.employees.models import Employee
@@ -231,3 +232,19 @@ def test_admin_without_employee_sees_all_teams_but_cannot_claim(desk, client_for
     assert mention_id in [i["mention_id"] for i in admin.get("/api/queue").json()["team"]]
     response = admin.post(f"/mentions/{mention_id}/claim", data={"csrf_token": csrf_of(admin)})
     assert response.status_code == 409 and "not linked to an employee" in response.text
+
+
+def test_the_mention_page_says_which_parts_a_second_opinion_gave(desk, client_for, session_factory):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    with session_factory() as session:
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
+        # As SecondOpinionClassifier stores a verdict whose sentiment the second model gave.
+        verdict.flags = [FLAG_SECOND_OPINION_SENTIMENT]
+        verdict.model_version = "minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7"
+        session.commit()
+    page = client_for("agent").get(f"/mentions/{mention_id}").text
+    assert (
+        "model minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7 · second_opinion_sentiment"
+    ) in html.unescape(page)

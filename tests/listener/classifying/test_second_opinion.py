@@ -14,7 +14,11 @@ from config.errors import ConfigError
 from config.settings import load_config
 from listener.classifying.encoder import Encoder
 from listener.classifying.heads import HeadsUnavailable
-from listener.classifying.labels import FLAG_EMPTY
+from listener.classifying.labels import (
+    FLAG_EMPTY,
+    FLAG_SECOND_OPINION_COMPLAINT,
+    FLAG_SECOND_OPINION_SENTIMENT,
+)
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.classifying.training import train_heads
 from tests.listener.classifying.test_tiny_model import (
@@ -100,6 +104,10 @@ def test_the_second_model_judges_exactly_where_the_first_is_unsure(
         assert verdict.complaint_score == pytest.approx(expected.complaint_score, abs=2e-4)
         assert verdict.complaint == expected.complaint
         assert verdict.topic == first.topic  # topics stay the first model's
+        expected_flags = (FLAG_SECOND_OPINION_SENTIMENT,) * sentiment_asked + (
+            FLAG_SECOND_OPINION_COMPLAINT,
+        ) * complaint_asked
+        assert verdict.flags == expected_flags
     # The two models disagree on some post the second was asked about, or the test proves nothing.
     assert any(
         abs(v.sentiment_scores["negative"] - a.sentiment_scores["negative"]) > 0.05
@@ -137,7 +145,7 @@ def test_posts_nobody_can_judge_are_flagged_before_either_model(models: dict[str
     empty, judged = classifier.classify(["   ", "lost my bag again"])
     assert empty.flags == (FLAG_EMPTY,)
     assert empty.sentiment == "neutral"
-    assert judged.flags == ()
+    assert judged.flags == (FLAG_SECOND_OPINION_SENTIMENT, FLAG_SECOND_OPINION_COMPLAINT)
     assert classifier.texts_asked_again == 1
 
 
