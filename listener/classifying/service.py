@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import CORRECTABLE_FIELDS, SENTIMENTS
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import STATUS_CLASSIFIED, STATUS_NEW, Mention
@@ -35,6 +36,13 @@ def _claim_new(session: Session, batch_size: int) -> list[Mention]:
 
 def classify_pending(session: Session, classifier: Classifier, *, batch_size: int = 32) -> int:
     """Classify one batch of `new` mentions, oldest first. Returns how many were classified."""
+    longest = Verdict.model_version.type.length
+    if len(classifier.version) > longest:
+        # PostgreSQL would refuse every verdict; say why before any mention is claimed.
+        raise ModelUnavailable(
+            f"model version {classifier.version!r} is {len(classifier.version)} characters, "
+            f"and verdicts keep at most {longest}: give the model folders shorter names"
+        )
     mentions = _claim_new(session, batch_size)
     if not mentions:
         return 0

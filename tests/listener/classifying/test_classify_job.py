@@ -4,12 +4,14 @@ MENTIONDESK_TEST_DATABASE_URL is set), with the real default model."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from listener.classifying.classifier import Classifier
+from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import FLAG_EMPTY, FLAG_NON_TEXT, FLAG_UNSUPPORTED_LANGUAGE
 from listener.classifying.models import Correction, Verdict
 from listener.classifying.service import (
@@ -23,6 +25,7 @@ from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.sources.base import FetchResult, RawAuthor, RawMention
 from listener.store.ingest import store_fetch_result
 from listener.store.models import Mention
+from tests.listener.classifying.test_tiny_model import make_tiny_sequence_model
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -166,3 +169,26 @@ def test_workers_on_postgresql_skip_rows_another_worker_holds(
     with session_factory() as check:
         claimed = list(check.scalars(select(Verdict.mention_id).order_by(Verdict.mention_id)))
     assert claimed == ids
+
+
+def test_a_model_version_too_long_to_store_is_refused_before_any_mention_is_claimed(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # A second opinion puts two folder names in the version; these two are long.
+    first = make_tiny_sequence_model(tmp_path / ("first-" + "a" * 90), {0: "neg", 1: "pos"})
+    second = make_tiny_sequence_model(tmp_path / ("second-" + "b" * 90), {0: "neg", 1: "pos"})
+    classifier = build_classifier(
+        ClassifierConfig(
+            sequence_classification_model=str(first),
+            second_opinion={"sequence_classification_model": str(second)},
+        )
+    )
+    assert len(classifier.version) > 200
+    with session_factory() as session:
+        ids = _store(session, POSTS[:2])
+        too_long = r"is 2\d\d characters, and verdicts keep at most 200"
+        with pytest.raises(ModelUnavailable, match=too_long):
+            classify_pending(session, classifier)
+        session.rollback()
+        statuses = session.scalars(select(Mention.status).where(Mention.id.in_(ids))).all()
+    assert statuses == ["new", "new"]  # nothing lost: the next run, with shorter names, takes them
