@@ -19,6 +19,14 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
+from listener.classifying.labels import (
+    FLAG_EMPTY,
+    FLAG_NON_TEXT,
+    FLAG_SECOND_OPINION_COMPLAINT,
+    FLAG_SECOND_OPINION_SENTIMENT,
+    FLAG_TOO_LONG,
+    FLAG_UNSUPPORTED_LANGUAGE,
+)
 from responders.web.auth import CSRF_FIELD, CurrentUser
 from responders.web.routes import visible_nav
 
@@ -116,6 +124,21 @@ def ago(value: datetime | None, now: datetime) -> str:
     return f"{days} day{'s' if days > 1 else ''} ago"
 
 
+# What each verdict flag tells the person reading the mention; an unknown flag shows as it is.
+FLAG_WORDS = {
+    FLAG_EMPTY: "empty: not judged",
+    FLAG_NON_TEXT: "no words to judge",
+    FLAG_TOO_LONG: "too long: judged on its beginning",
+    FLAG_UNSUPPORTED_LANGUAGE: "language the model does not know: judged poorly",
+    FLAG_SECOND_OPINION_SENTIMENT: "sentiment from the second opinion",
+    FLAG_SECOND_OPINION_COMPLAINT: "complaint flag from the second opinion",
+}
+
+
+def flag_words(flag: str) -> str:
+    return FLAG_WORDS.get(flag, flag)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -130,6 +153,7 @@ def _environment() -> Environment:
         short_time=short_time,
         time_left=time_left,
         ago=ago,
+        flag_words=flag_words,
     )
     return env
 

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from listener.classifying.labels import FLAG_SECOND_OPINION_SENTIMENT
+from listener.classifying.labels import FLAG_SECOND_OPINION_SENTIMENT, FLAG_TOO_LONG
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import Mention
 from responders.employees.models import Employee
@@ -234,17 +234,21 @@ def test_admin_without_employee_sees_all_teams_but_cannot_claim(desk, client_for
     assert response.status_code == 409 and "not linked to an employee" in response.text
 
 
-def test_the_mention_page_says_which_parts_a_second_opinion_gave(desk, client_for, session_factory):
+def test_the_mention_page_says_in_words_what_the_verdict_flags_mean(
+    desk, client_for, session_factory
+):
     angry = desk.post("dana_flies", COMPLAINT)
     desk.listen()
     mention_id = desk.mention_id(angry)
     with session_factory() as session:
         verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
-        # As SecondOpinionClassifier stores a verdict whose sentiment the second model gave.
-        verdict.flags = [FLAG_SECOND_OPINION_SENTIMENT]
+        # As SecondOpinionClassifier stores a long post whose sentiment the second model gave.
+        verdict.flags = [FLAG_TOO_LONG, FLAG_SECOND_OPINION_SENTIMENT, "<b>new_flag</b>"]
         verdict.model_version = "minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7"
         session.commit()
     page = client_for("agent").get(f"/mentions/{mention_id}").text
     assert (
-        "model minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7 · second_opinion_sentiment"
+        "model minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7 · too long: judged on "
+        "its beginning, sentiment from the second opinion, <b>new_flag</b>"
     ) in html.unescape(page)
+    assert "<b>new_flag</b>" not in page  # a flag the page has no words for is still escaped
