@@ -33,6 +33,7 @@ import torch
 from config.settings import load_config
 from listener.classifying import lexicon
 from listener.classifying.precision import native_bf16
+from listener.classifying.second_opinion import SecondOpinionClassifier
 from listener.classifying.settings import ClassifierConfig, build_classifier
 
 DEFAULT_DATA = Path("../shared/data/airline-sentiment-train.csv")
@@ -114,7 +115,7 @@ def main() -> None:
         span = f"{min(values):.1f}-{max(values):.1f}" if len(values) > 1 else ""
         print(f"{name:50} {batch_size:5d} {statistics.median(values):11.1f} {span:>15}")
     for name, classifier in classifiers:
-        if hasattr(classifier, "texts_asked_again"):  # a second opinion: how often it was asked
+        if isinstance(classifier, SecondOpinionClassifier):  # how often its model was asked
             share = classifier.texts_asked_again / max(classifier.texts_judged, 1)
             print(f"{name}: the second model read {100 * share:.1f} % of the texts")
     vader = rate(lambda chunk: [lexicon.sentiment(t) for t in chunk], texts, 64)

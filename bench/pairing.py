@@ -26,6 +26,7 @@ import torch
 from seeds import GOALS, goal_figure  # bench/ is on the path: a sibling
 
 from listener.classifying.heads import blend
+from listener.classifying.second_opinion import confidence
 
 
 def read(path: Path, needs: tuple[str, ...]) -> dict[tuple[int, str], dict]:
@@ -47,13 +48,6 @@ def verdict(row: dict) -> torch.Tensor:
         return torch.tensor(row["heads"])
     bridged = row["bridged"] if "bridged" in row else row["untuned"]
     return blend(torch.tensor(row["tuned"]), torch.tensor(bridged), row["blend_weight"])
-
-
-def confidence(probabilities: torch.Tensor) -> torch.Tensor:
-    """The top probability of each post's verdict (sentiment rows, or P(complaint) either way)."""
-    if probabilities.dim() == 2:
-        return probabilities.max(dim=1).values
-    return torch.maximum(probabilities, 1 - probabilities)
 
 
 def main() -> None:

@@ -23,9 +23,12 @@ from listener.classifying.labels import (
 logger = logging.getLogger(__name__)
 
 
-def complaint_confidence(complaint: torch.Tensor) -> torch.Tensor:
-    """How sure a complaint score is, on the scale of a top probability (0.5 to 1)."""
-    return torch.maximum(complaint, 1 - complaint)
+def confidence(probabilities: torch.Tensor) -> torch.Tensor:
+    """How sure each verdict is: a row's top sentiment probability ([n, 3]), or max(p, 1 - p) of
+    a complaint score ([n]). bench/pairing.py simulates cascades with the same rule."""
+    if probabilities.dim() == 2:
+        return probabilities.max(dim=1).values
+    return torch.maximum(probabilities, 1 - probabilities)
 
 
 class SecondOpinionClassifier(ScreeningClassifier):
@@ -51,8 +54,8 @@ class SecondOpinionClassifier(ScreeningClassifier):
 
     def _predict(self, texts: list[str], progress: Progress | None) -> Predictions:
         first = self.first._predict(texts, progress)
-        sentiment_unsure = first.sentiment.max(dim=1).values < self.below
-        complaint_unsure = complaint_confidence(first.complaint) < self.below
+        sentiment_unsure = confidence(first.sentiment) < self.below
+        complaint_unsure = confidence(first.complaint) < self.below
         rows = torch.nonzero(sentiment_unsure | complaint_unsure).flatten()
         self.texts_judged += len(texts)
         self.texts_asked_again += len(rows)
