@@ -28,6 +28,7 @@ from listener.classifying.encoder import (
     mean_pool,
     resolve_encoder_location,
     short_name,
+    token_limit,
 )
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment, blend
@@ -342,7 +343,7 @@ class SequenceClassifier(ScreeningClassifier):
                     [texts[i] for i in indices],
                     padding=True,
                     truncation=True,
-                    max_length=MAX_TOKENS,
+                    max_length=token_limit(tokenizer, MAX_TOKENS),
                     return_tensors="pt",
                 )
                 out = model(**batch, output_hidden_states=True)

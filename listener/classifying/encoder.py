@@ -106,6 +106,12 @@ def load_tuned_weights(model: PreTrainedModel, weights: Path) -> PreTrainedModel
     return model
 
 
+def token_limit(tokenizer: PreTrainedTokenizerBase, wanted: int) -> int:
+    """At most `wanted` word pieces, and no more than the model takes (its tokenizer's
+    `model_max_length`): a model with fewer positions would fail on long posts otherwise."""
+    return min(wanted, int(tokenizer.model_max_length))
+
+
 def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """[batch, tokens, hidden] -> [batch, hidden]: the mean over real tokens, padding left out."""
     mask = attention_mask.unsqueeze(-1).to(states.dtype)
@@ -207,7 +213,7 @@ class Encoder:
                     [texts[i] for i in indices],
                     padding=True,
                     truncation=True,
-                    max_length=self.max_tokens,
+                    max_length=token_limit(tokenizer, self.max_tokens),
                     return_tensors="pt",
                 )
                 layers = (

@@ -25,7 +25,7 @@ from torch import nn
 
 from listener.classifying import lexicon, lowrank
 from listener.classifying.distillation import Teacher
-from listener.classifying.encoder import Encoder, mean_pool, quiet_peft
+from listener.classifying.encoder import Encoder, mean_pool, quiet_peft, token_limit
 from listener.classifying.heads import FeatureSpec, Heads, HeadsMetadata
 from listener.classifying.locations import (
     ADAPTER_SUBDIR,
@@ -252,7 +252,11 @@ class _Trainer:
 
     def features(self, texts: list[str]) -> torch.Tensor:
         batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=token_limit(self.tokenizer, self.max_tokens),
+            return_tensors="pt",
         )
         states = self.model(**batch).last_hidden_state
         pooled = mean_pool(states, batch["attention_mask"])

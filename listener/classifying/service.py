@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -136,7 +137,9 @@ def corrections_for_training(session: Session) -> dict[str, list[tuple[str, str]
 
 
 def verdict_stats(session: Session) -> dict[str, object]:
-    """For `mentiondesk stats`: classified mentions, complaints, and counts by sentiment."""
+    """For `mentiondesk stats`: classified mentions, complaints, and counts by sentiment, by
+    verdict flag (how many were judged poorly or by the second opinion) and by model version
+    (whether a retrained model is in use)."""
     classified = session.scalar(select(func.count()).select_from(Verdict)) or 0
     complaints = (
         session.scalar(select(func.count()).select_from(Verdict).where(Verdict.complaint.is_(True)))
@@ -146,4 +149,21 @@ def verdict_stats(session: Session) -> dict[str, object]:
     by_sentiment.update(
         session.execute(select(Verdict.sentiment, func.count()).group_by(Verdict.sentiment)).all()
     )
-    return {"classified": classified, "complaints": complaints, "by_sentiment": by_sentiment}
+    by_flag: Counter[str] = Counter()
+    # Few distinct flag lists exist, so grouping by the whole list is cheap on both databases.
+    for flags, count in session.execute(
+        select(Verdict.flags, func.count()).group_by(Verdict.flags)
+    ):
+        by_flag.update(dict.fromkeys(flags or [], count))
+    by_model = dict(
+        session.execute(
+            select(Verdict.model_version, func.count()).group_by(Verdict.model_version)
+        ).all()
+    )
+    return {
+        "classified": classified,
+        "complaints": complaints,
+        "by_sentiment": by_sentiment,
+        "by_flag": dict(sorted(by_flag.items())),
+        "by_model": by_model,
+    }

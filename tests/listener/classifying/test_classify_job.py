@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from listener.classifying.classifier import Classifier
 from listener.classifying.errors import ModelUnavailable
-from listener.classifying.labels import FLAG_EMPTY, FLAG_NON_TEXT, FLAG_UNSUPPORTED_LANGUAGE
+from listener.classifying.labels import (
+    FLAG_EMPTY,
+    FLAG_NON_TEXT,
+    FLAG_TOO_LONG,
+    FLAG_UNSUPPORTED_LANGUAGE,
+)
 from listener.classifying.models import Correction, Verdict
 from listener.classifying.service import (
     CorrectionError,
@@ -35,13 +40,15 @@ def classifier() -> Classifier:
     return build_classifier(ClassifierConfig())
 
 
-def _store(session: Session, texts: list[tuple[str, str | None]]) -> list[int]:
+def _store(
+    session: Session, texts: list[tuple[str, str | None]], first_id: int = 1000
+) -> list[int]:
     """Store posts (text, language) in order; returns their mention ids, oldest first."""
     mentions = [
         RawMention(
             network="x",
-            external_id=str(1000 + i),
-            url=f"https://x.com/i/status/{1000 + i}",
+            external_id=str(first_id + i),
+            url=f"https://x.com/i/status/{first_id + i}",
             author=RawAuthor(external_id="42", handle="flyer"),
             text=text,
             created_at=START + timedelta(minutes=i),
@@ -96,8 +103,8 @@ def test_job_classifies_new_mentions_oldest_first_in_batches(
     assert angry.created_at.tzinfo is not None
 
 
-def test_stats_count_classified_mentions_complaints_and_sentiments(
-    session: Session, classifier: Classifier
+def test_stats_count_classified_mentions_complaints_sentiments_flags_and_models(
+    session: Session, classifier: Classifier, tmp_path: Path
 ) -> None:
     _store(session, POSTS[:4])
     classify_pending(session, classifier)
@@ -105,7 +112,27 @@ def test_stats_count_classified_mentions_complaints_and_sentiments(
         "classified": 4,
         "complaints": 1,
         "by_sentiment": {"negative": 1, "neutral": 2, "positive": 1},
+        "by_flag": {FLAG_EMPTY: 1, FLAG_NON_TEXT: 1},
+        "by_model": {classifier.version: 4},
     }
+    # A retrained model's verdicts are counted apart; a verdict with two flags counts under both.
+    retrained = build_classifier(
+        ClassifierConfig(
+            sequence_classification_model=str(
+                make_tiny_sequence_model(tmp_path / "retrained", {0: "neg", 1: "pos"})
+            )
+        )
+    )
+    _store(session, [("ノースウィンド航空の荷物が届きません" * 120, "ja"), POSTS[2]], first_id=2000)
+    classify_pending(session, retrained)
+    stats = verdict_stats(session)
+    assert stats["by_flag"] == {
+        FLAG_EMPTY: 2,
+        FLAG_NON_TEXT: 1,
+        FLAG_TOO_LONG: 1,
+        FLAG_UNSUPPORTED_LANGUAGE: 1,
+    }
+    assert stats["by_model"] == {classifier.version: 4, retrained.version: 2}
 
 
 def test_corrections_update_the_verdict_and_become_training_labels(

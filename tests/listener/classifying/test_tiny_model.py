@@ -26,6 +26,8 @@ from listener.classifying.training import (
     train_heads,
 )
 
+TINY_POSITIONS = 64
+
 WORDS = [
     "good",
     "great",
@@ -66,7 +68,7 @@ def _tiny_config(**extra) -> BertConfig:
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=64,
+        max_position_embeddings=TINY_POSITIONS,
         **extra,
     )
 
@@ -74,7 +76,10 @@ def _tiny_config(**extra) -> BertConfig:
 def _save_tokenizer(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    BertTokenizerFast(vocab={token: i for i, token in enumerate(tokens)}).save_pretrained(folder)
+    # Like a real model's, the tokenizer says how many word pieces the model takes (its positions).
+    BertTokenizerFast(
+        vocab={token: i for i, token in enumerate(tokens)}, model_max_length=TINY_POSITIONS
+    ).save_pretrained(folder)
 
 
 def make_tiny_encoder(folder: Path) -> Path:
