@@ -160,6 +160,18 @@ def stats(
     typer.echo(f"mentions: {figures['total']} ({figures['competitor']} about competitors)")
     for network, count in figures["mentions"].items():
         typer.echo(f"  {network:<9} {count}")
+    sentiments = ", ".join(f"{label} {n}" for label, n in figures["by_sentiment"].items())
+    typer.echo(
+        f"classified: {figures['classified']} ({figures['complaints']} complaints; {sentiments})"
+    )
+    for flag, count in figures["by_flag"].items():
+        typer.echo(f"  flagged {flag}: {count}")
+    for model, count in figures["by_model"].items():
+        typer.echo(f"  by {model}: {count}")
+    typer.echo(
+        f"queues: {figures['routed']} routed, {figures['assigned_open']} assigned and open, "
+        f"{figures['replied']} replied, {figures['resolved']} resolved"
+    )
 
 
 @app.command()

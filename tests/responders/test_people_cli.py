@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from listener.classifying.models import Verdict
 from responders.cli import app
 from responders.employees.service import sync_people_from_config
 from responders.routing.service import route_pending
@@ -84,3 +85,33 @@ def test_inbox_claim_transfer_resolve_and_stats(session, run) -> None:
     stats = json.loads(run("stats", "--json").stdout)
     assert (stats["assigned_open"], stats["replied"], stats["resolved"]) == (0, 0, 1)
     assert run("resolve", "999999").exit_code == 1
+
+
+def test_stats_in_words_count_verdicts_their_flags_and_models_and_the_queues(session, run) -> None:
+    sync_people_from_config(session, config('[[teams]]\nname = "support"\n'))
+    customer = author(session, "customer")
+    for number, (flags, model) in enumerate(
+        [([], "minilm-a"), (["unsupported_language"], "minilm-a"), ([], "minilm-b")]
+    ):
+        post = mention(session, customer, text=f"Northwind Air, where is my bag? ({number})")
+        session.add(
+            Verdict(
+                mention_id=post.id,
+                sentiment="negative",
+                sentiment_scores={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+                complaint=number != 1,
+                complaint_score=0.9 if number != 1 else 0.1,
+                flags=flags,
+                model_version=model,
+            )
+        )
+    route_pending(session, config('[[teams]]\nname = "support"\n'), now=MONDAY_10)
+    session.commit()
+
+    out = run("stats")
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert "classified: 3 (2 complaints; negative 3, neutral 0, positive 0)" in lines
+    assert "  flagged unsupported_language: 1" in lines
+    assert {"  by minilm-a: 2", "  by minilm-b: 1"} <= set(lines)
+    assert "queues: 3 routed, 0 assigned and open, 0 replied, 0 resolved" in lines
