@@ -37,6 +37,8 @@ class QueueItem:
     complaint: bool | None
     sentiment: str | None
     topic: str | None
+    # The verdict's flags, e.g. ("unsupported_language",): the desk warns that it was judged poorly.
+    verdict_flags: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -57,6 +59,7 @@ def _base_query() -> tuple[Select, Any]:
             Verdict.complaint,
             Verdict.sentiment,
             Verdict.topic,
+            Verdict.flags,
         )
         .join(MentionRoute, MentionRoute.mention_id == Mention.id)
         .join(Author, Author.id == Mention.author_id)
@@ -90,8 +93,9 @@ def _items(session: Session, query: Select) -> list[QueueItem]:
             complaint=complaint,
             sentiment=sentiment,
             topic=topic,
+            verdict_flags=tuple(flags or ()),
         )
-        for mention, route, author, team, assignee_name, complaint, sentiment, topic in (
+        for mention, route, author, team, assignee_name, complaint, sentiment, topic, flags in (
             session.execute(query)
         )
     ]

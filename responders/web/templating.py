@@ -139,6 +139,20 @@ def flag_words(flag: str) -> str:
     return FLAG_WORDS.get(flag, flag)
 
 
+# Flags that make a verdict's tags untrustworthy, as a queue row says so in a word or two.
+CAUTION_TAGS = {
+    FLAG_UNSUPPORTED_LANGUAGE: "other language",
+    FLAG_TOO_LONG: "read in part",
+    FLAG_NON_TEXT: "no words",
+    FLAG_EMPTY: "empty",
+}
+
+
+def caution_tags(flags: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """(short tag, the flag's full words) for each flag a queue row should warn about."""
+    return [(CAUTION_TAGS[flag], flag_words(flag)) for flag in flags if flag in CAUTION_TAGS]
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -154,6 +168,7 @@ def _environment() -> Environment:
         time_left=time_left,
         ago=ago,
         flag_words=flag_words,
+        caution_tags=caution_tags,
     )
     return env
 

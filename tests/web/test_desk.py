@@ -76,6 +76,27 @@ def test_agent_sees_own_and_team_queue(desk, client_for, web_users):
     assert "<html" not in fragment.text  # a fragment, swapped into the page by app.js
 
 
+def test_a_queue_row_warns_when_its_verdict_was_judged_poorly(desk, client_for):
+    spanish = desk.post(
+        "lucia_vuela", "@northwindair perdieron mi maleta y nadie contesta", lang="es"
+    )
+    english = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    client = client_for("admin")
+    rows = {i["mention_id"]: i for i in client.get("/api/queue").json()["team"]}
+    spanish_id, english_id = desk.mention_id(spanish), desk.mention_id(english)
+    assert rows[spanish_id]["verdict_flags"] == ["unsupported_language"]
+    assert rows[english_id]["verdict_flags"] == []
+    page = client.get("/desk").text
+    row_of = dict(re.findall(r'data-mention-id="(\d+)">(.*?)</tr>', page, flags=re.S))
+    warning = (
+        '<span class="tag tag-caution" title="language the model does not know: judged poorly">'
+        "other language</span>"
+    )
+    assert warning in row_of[str(spanish_id)]
+    assert "tag-caution" not in row_of[str(english_id)]
+
+
 def test_claim_transfer_resolve_reopen(desk, client_for, session_factory, web_users):
     angry = desk.post("dana_flies", COMPLAINT)
     desk.listen()
