@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
@@ -25,11 +26,39 @@ BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
 TRAINED_HEADS_SUBDIR = "heads"
 
 
-def clear_heads_folder(folder: Path) -> None:
-    """Remove a previous model's files, so a heads-only model never inherits an old adapter."""
-    import shutil
+# A model folder's parts besides heads.json; other files there (a model card) are left alone.
+_MODEL_PARTS = (
+    WEIGHTS_FILE,
+    TOPIC_BRIDGE_FILE,
+    ADAPTER_SUBDIR,
+    TUNED_ENCODER_SUBDIR,
+    BLEND_SUBDIR,
+    BRIDGED_SUBDIR,
+)
 
-    for name in (WEIGHTS_FILE, METADATA_FILE, TOPIC_BRIDGE_FILE):
-        (folder / name).unlink(missing_ok=True)
-    for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR, BRIDGED_SUBDIR):
-        shutil.rmtree(folder / subdir, ignore_errors=True)
+
+def replace_model(folder: Path, save: Callable[[Path], None]) -> None:
+    """Put the model that `save(folder)` writes in `folder`, in place of the one there.
+
+    It is written beside `folder` first, then moved in part by part, heads.json last (one
+    rename): a running desk, which reloads when heads.json changes (reloading.py), sees the old
+    model or the whole new one, never a mix. Parts of the old model that the new one lacks are
+    removed, so a heads-only model never inherits an old tuned encoder."""
+    import shutil
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-new-", dir=folder.parent))
+    try:
+        save(scratch)
+        for name in _MODEL_PARTS:
+            old, new = folder / name, scratch / name
+            if old.is_dir():
+                shutil.rmtree(old)
+            else:
+                old.unlink(missing_ok=True)
+            if new.exists():
+                new.rename(old)
+        (scratch / METADATA_FILE).replace(folder / METADATA_FILE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

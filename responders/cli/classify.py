@@ -14,7 +14,7 @@ import typer
 from listener.classifying.datasets import InputError, read_labelled, read_posts
 from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import TASKS
-from listener.classifying.locations import TRAINED_HEADS_SUBDIR, clear_heads_folder
+from listener.classifying.locations import TRAINED_HEADS_SUBDIR, replace_model
 from listener.classifying.settings import ClassifierConfig, build_classifier
 from listener.store.db import session_scope
 from responders.cli import app
@@ -222,8 +222,7 @@ def train(
             trained = train_heads_only(encoder, sets, options=heads_options, cache=cache, say=say)
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
-    clear_heads_folder(output)
-    trained.save(output)
+    replace_model(output, trained.save)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
     typer.echo(f"heads written to {output} (model {version})")
 

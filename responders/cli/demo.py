@@ -46,7 +46,7 @@ def demo(
 ) -> None:
     """Start the sandbox network, its seeder and the listener with the demo configuration."""
     # Imported here: the classifier pulls in torch, which other commands must not wait for.
-    from listener.classifying.settings import build_classifier
+    from listener.classifying.reloading import ReloadingClassifier
     from responders.pipeline import build_desk_scheduler
 
     use_demo_credentials()
@@ -78,7 +78,7 @@ def demo(
         sources = build_tracking_sources(
             demo_config.sources, demo_config.brands, tracked_brands_provider(session_factory)
         )
-        classifier = build_classifier(demo_config.classifier, data_dir=data_dir)
+        classifier = ReloadingClassifier(demo_config.classifier, data_dir=data_dir)
         scheduler = build_desk_scheduler(
             demo_config, session_factory, sources, classifier=classifier
         )

@@ -97,10 +97,10 @@ def run(
             raise fail("no enabled sources in the configuration")
         migrate.upgrade(ctx.database_url)
         # Imported here: the classifier pulls in torch, which other commands must not wait for.
-        from listener.classifying.settings import build_classifier
+        from listener.classifying.reloading import ReloadingClassifier
         from responders.pipeline import build_desk_scheduler
 
-        classifier = build_classifier(ctx.config.classifier, data_dir=ctx.settings.data_dir)
+        classifier = ReloadingClassifier(ctx.config.classifier, data_dir=ctx.settings.data_dir)
         scheduler = build_desk_scheduler(
             ctx.config, ctx.session_factory, sources, classifier=classifier
         )
