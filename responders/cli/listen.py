@@ -167,7 +167,7 @@ def stats(
     for flag, count in figures["by_flag"].items():
         typer.echo(f"  flagged {flag}: {count}")
     for model, count in figures["by_model"].items():
-        typer.echo(f"  by {model}: {count}")
+        typer.echo(f"  model {model}: {count}")
     typer.echo(
         f"queues: {figures['routed']} routed, {figures['assigned_open']} assigned and open, "
         f"{figures['replied']} replied, {figures['resolved']} resolved"

@@ -113,5 +113,5 @@ def test_stats_in_words_count_verdicts_their_flags_and_models_and_the_queues(ses
     lines = out.output.splitlines()
     assert "classified: 3 (2 complaints; negative 3, neutral 0, positive 0)" in lines
     assert "  flagged unsupported_language: 1" in lines
-    assert {"  by minilm-a: 2", "  by minilm-b: 1"} <= set(lines)
+    assert {"  model minilm-a: 2", "  model minilm-b: 1"} <= set(lines)
     assert "queues: 3 routed, 0 assigned and open, 0 replied, 0 resolved" in lines
