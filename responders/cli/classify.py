@@ -15,7 +15,7 @@ from listener.classifying.datasets import InputError, read_labelled, read_posts
 from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import TASKS
 from listener.classifying.locations import TRAINED_HEADS_SUBDIR, replace_model
-from listener.classifying.settings import ClassifierConfig, build_classifier
+from listener.classifying.settings import ClassifierConfig, build_classifier, resolve_heads_dir
 from listener.store.db import session_scope
 from responders.cli import app
 from responders.cli.common import ConfigOption, Context, exits_cleanly_on_config_error, fail
@@ -225,6 +225,19 @@ def train(
     replace_model(output, trained.save)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
     typer.echo(f"heads written to {output} (model {version})")
+    say(_who_uses(output, settings, data_dir))
+
+
+def _who_uses(output: Path, settings: ClassifierConfig, data_dir: Path) -> str:
+    """Whether the desk will judge with the model just written, and if not, how to make it."""
+    if output.resolve() == resolve_heads_dir(settings, data_dir).resolve():
+        return "a running desk judges with it from its next batch"
+    if settings.heads is not None:
+        return (
+            f"the config's [classifier] heads names {settings.heads}, so the desk keeps judging "
+            f'with that model: set heads = "{output}" to use this one'
+        )
+    return f'the desk does not read {output}: set [classifier] heads = "{output}" to use it'
 
 
 @app.command("evaluate")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import responders.cli.classify  # noqa: F401  (registers the commands)
 from listener.classifying.blending import SENTIMENT_ADJUSTMENT
+from listener.classifying.locations import BUNDLED_HEADS_DIR
 from listener.classifying.precision import native_bf16
 from listener.classifying.service import record_correction
 from listener.classifying.training import HEADS_ONLY_SENTIMENT_ADJUSTMENT
@@ -202,6 +203,7 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     )
     assert result.exit_code == 0, result.output
     assert "corrections: 1 sentiment, 1 complaint" in result.stderr
+    assert "a running desk judges with it from its next batch" in result.stderr
     assert "held out sentiment: macro-F1" in result.stderr
     assert progress in result.stderr
     version = result.stdout.strip().rsplit("(model ", 1)[1].rstrip(")")
@@ -232,6 +234,25 @@ def test_train_with_corrections_makes_a_new_version_that_classify_uses(
     assert _jsonl(classified.stdout)[0]["model"] == version != _bundled_version()
 
 
+def test_train_says_when_the_config_keeps_the_desk_on_another_model(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    config = tmp_path / "mentiondesk.toml"
+    config.write_text(
+        '[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n'
+        f'[classifier]\nheads = "{BUNDLED_HEADS_DIR}"\n'
+    )
+    data = _labelled_folder(tmp_path)
+    args = ["train", "--data", str(data), "--method", "heads", "--dev-fraction", "0"]
+    result = runner.invoke(app, [*args, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "data" / "heads"
+    assert (
+        f"the config's [classifier] heads names {BUNDLED_HEADS_DIR}, so the desk keeps judging "
+        f'with that model: set heads = "{saved}" to use this one'
+    ) in " ".join(result.stderr.split())
+
+
 def _labelled_folder(tmp_path: Path) -> Path:
     data = tmp_path / "labelled"
     data.mkdir()
@@ -243,7 +264,6 @@ def _labelled_folder(tmp_path: Path) -> Path:
 def test_train_bridge_only_gives_an_older_model_its_one_pass_bridge(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    from listener.classifying.locations import BUNDLED_HEADS_DIR
 
     # The bundled model as it was before bridging: no bridged heads, no topic bridge.
     older = shutil.copytree(BUNDLED_HEADS_DIR, tmp_path / "older")
@@ -291,7 +311,6 @@ def test_train_bridge_only_gives_an_older_model_its_one_pass_bridge(
 def test_train_bridge_only_refuses_a_model_without_untuned_heads(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    from listener.classifying.locations import BUNDLED_HEADS_DIR
 
     heads_only = shutil.copytree(BUNDLED_HEADS_DIR / "untuned", tmp_path / "heads-only")
     data = _labelled_folder(tmp_path)
