@@ -54,12 +54,17 @@ def saved(result: TrainingResult, folder: Path) -> Path:
     return folder
 
 
+def desk_on_first_model(trained: dict[str, object], data_dir: Path) -> ReloadingClassifier:
+    """A desk started after the first model was trained into its data folder."""
+    replace_model(data_dir / "heads", trained["first"].heads.save)
+    return ReloadingClassifier(config(trained), data_dir=data_dir)
+
+
 def test_a_running_desk_judges_with_the_retrained_model_from_its_next_batch(
     trained: dict[str, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data_dir = tmp_path / "data"
-    replace_model(data_dir / "heads", trained["first"].heads.save)
-    desk = ReloadingClassifier(config(trained), data_dir=data_dir)
+    desk = desk_on_first_model(trained, data_dir)
     before = desk.classify(TEXTS)
     first_version = desk.version
     assert first_version == build_classifier(config(trained), data_dir=data_dir).version
@@ -85,8 +90,7 @@ def test_a_model_that_cannot_be_loaded_leaves_the_desk_on_the_one_it_has(
     trained: dict[str, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data_dir = tmp_path / "data"
-    replace_model(data_dir / "heads", trained["first"].heads.save)
-    desk = ReloadingClassifier(config(trained), data_dir=data_dir)
+    desk = desk_on_first_model(trained, data_dir)
     version = desk.version
     # A tool that writes in place, caught half-way: heads.json changed but is not JSON yet.
     (data_dir / "heads" / METADATA_FILE).write_text('{"encoder": ', encoding="utf-8")
