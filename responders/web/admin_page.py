@@ -83,14 +83,24 @@ def _open_counts(session: Session) -> dict[int, int]:
 
 
 def classifier(session: Session) -> dict[str, Any]:
+    # How many of each version's verdicts people corrected: the model's miss rate on this desk's
+    # own mentions, and whether a retrained version needs fewer.
     versions = session.execute(
-        select(Verdict.model_version, func.count(), func.max(Verdict.created_at))
+        select(
+            Verdict.model_version,
+            func.count(),
+            func.count(Verdict.corrected_at),
+            func.max(Verdict.created_at),
+        )
         .group_by(Verdict.model_version)
         .order_by(func.max(Verdict.created_at).desc())
     ).all()
     return {
         **verdict_stats(session),
-        "versions": [{"version": v, "verdicts": n, "latest": at} for v, n, at in versions],
+        "versions": [
+            {"version": v, "verdicts": n, "corrected": corrected, "latest": at}
+            for v, n, corrected, at in versions
+        ],
         "current_version": versions[0][0] if versions else None,
         "corrections": session.scalar(select(func.count()).select_from(Correction)) or 0,
     }

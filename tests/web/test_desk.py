@@ -95,6 +95,9 @@ def test_a_queue_row_warns_when_its_verdict_was_judged_poorly(desk, client_for):
     )
     assert warning in row_of[str(spanish_id)]
     assert "tag-caution" not in row_of[str(english_id)]
+    # The admin page counts the verdicts judged poorly, in words.
+    admin = html.unescape(client.get("/admin").text)
+    assert "<dt>Flagged</dt><dd>language the model does not know: judged poorly: 1</dd>" in admin
 
 
 def test_claim_transfer_resolve_reopen(desk, client_for, session_factory, web_users):
@@ -225,6 +228,11 @@ def test_correcting_the_verdict_records_training_labels(desk, client_for, sessio
     assert verdict.complaint is False and verdict.corrected_at is not None
     admin = client_for("admin").get("/admin").text
     assert '<strong id="corrections-count">2</strong>' in admin
+    # The model's row: one verdict, which a person corrected.
+    versions = admin[admin.index('id="model-versions"') :]
+    assert (
+        f"<td><code>{verdict.model_version}</code></td><td>1</td><td>1 (100.0 %)</td>" in versions
+    )
 
     bad = sam.post(
         f"/mentions/{mention_id}/verdict", data={"csrf_token": csrf_of(sam), "sentiment": "furious"}

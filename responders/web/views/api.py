@@ -317,7 +317,8 @@ def api_sources(request: Request, _user: Admin, session: Db) -> list[dict[str, A
 
 @router.get("/admin/classifier", tags=["admin"])
 def api_classifier(_user: Admin, session: Db) -> dict[str, Any]:
-    """The classifier's current version, verdict counts and corrections count."""
+    """The classifier's current version, verdict counts (by sentiment, flag and model version),
+    each version's verdicts and how many people corrected, and the corrections count."""
     figures = classifier_figures(session)
     figures["versions"] = [
         {**v, "latest": v["latest"].isoformat() if v["latest"] else None}
