@@ -30,6 +30,7 @@ class ReloadingClassifier:
         self._data_dir = data_dir
         self._lock = threading.Lock()
         self._signature = self._model_signature()
+        self._unloadable: Signature = None  # a changed model that failed to load, not retried
         self._classifier = build_classifier(config, data_dir=data_dir)
 
     def _model_signature(self) -> Signature:
@@ -47,15 +48,20 @@ class ReloadingClassifier:
     def current(self) -> Classifier:
         with self._lock:
             signature = self._model_signature()
-            if signature is not None and signature != self._signature:
+            if signature is not None and signature not in (self._signature, self._unloadable):
                 try:
                     rebuilt = build_classifier(self._config, data_dir=self._data_dir)
                 except Exception as exc:
                     # Half-written by a tool that writes in place, or broken: the desk keeps
-                    # judging with the model in memory and tries again next batch.
+                    # judging with the model in memory, and tries again when the file changes.
                     logger.warning(
-                        "the model in %s changed but cannot be loaded: %s", signature[0], exc
+                        "the model in %s changed but cannot be loaded, so verdicts stay with "
+                        "%s: %s",
+                        signature[0],
+                        self._classifier.version,
+                        exc,
                     )
+                    self._unloadable = signature
                     return self._classifier
                 logger.info(
                     "the model changed (%s): judging with %s from now on, not %s",

@@ -96,8 +96,10 @@ def test_a_model_that_cannot_be_loaded_leaves_the_desk_on_the_one_it_has(
     (data_dir / "heads" / METADATA_FILE).write_text('{"encoder": ', encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="listener.classifying.reloading"):
         verdicts = desk.classify(TEXTS[:2])
+        desk.classify(TEXTS[:1])
     assert {v.model_version for v in verdicts} == {version}
-    assert "changed but cannot be loaded" in caplog.text
+    assert f"changed but cannot be loaded, so verdicts stay with {version}" in caplog.text
+    assert caplog.text.count("cannot be loaded") == 1  # said once, not on every batch
     # Once the model is whole, the next batch uses it.
     replace_model(data_dir / "heads", trained["retrained"].heads.save)
     assert desk.classify(TEXTS[:1])[0].model_version != version
