@@ -1,9 +1,10 @@
 """A running desk follows retraining: when `mentiondesk train` replaces the model folder it reads,
 the next batch is judged with the new model, without a restart.
 
-The classifier is rebuilt when the heads.json of its model folder changes (training moves it in
-last: locations.replace_model), or when the data folder gets a trained model where the bundled
-one was read. One stat call a batch; the new weights load lazily, as at start-up.
+The classifier is rebuilt when the heads.json of a model folder it reads changes (training moves
+it in last: locations.replace_model), the second opinion's included, or when the data folder gets
+a trained model where the bundled one was read. A stat call or two a batch; the new weights load
+lazily, as at start-up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from listener.classifying.settings import ClassifierConfig, build_classifier, re
 
 logger = logging.getLogger(__name__)
 
-Signature = tuple[str, int, int, int] | None
+# A heads.json: its path, inode, modification time and size.
+FileVersion = tuple[str, int, int, int]
+Signature = tuple[FileVersion, ...] | None
 
 
 class ReloadingClassifier:
@@ -33,17 +36,28 @@ class ReloadingClassifier:
         self._unloadable: Signature = None  # a changed model that failed to load, not retried
         self._classifier = build_classifier(config, data_dir=data_dir)
 
+    def _model_folders(self) -> list[Path]:
+        """The heads folders the classifier reads: the first model's, and the second opinion's
+        (a complete sequence-classification model has none to follow)."""
+        folders = []
+        if not self._config.sequence_classification_model:
+            folders.append(resolve_heads_dir(self._config, self._data_dir))
+        opinion = self._config.second_opinion
+        if opinion is not None and opinion.heads is not None:
+            folders.append(opinion.heads)
+        return folders
+
     def _model_signature(self) -> Signature:
-        """Which heads.json the model comes from, and which version of that file (a complete
-        model names no heads folder: nothing to follow)."""
-        if self._config.sequence_classification_model:
-            return None
-        metadata = resolve_heads_dir(self._config, self._data_dir) / METADATA_FILE
-        try:
-            found = metadata.stat()
-        except OSError:
-            return None  # mid-replacement or removed: keep judging with the model in memory
-        return (str(metadata), found.st_ino, found.st_mtime_ns, found.st_size)
+        """Which heads.json files the models come from, and which version of each."""
+        signature = []
+        for folder in self._model_folders():
+            metadata = folder / METADATA_FILE
+            try:
+                found = metadata.stat()
+            except OSError:
+                return None  # mid-replacement or removed: keep judging with the models in memory
+            signature.append((str(metadata), found.st_ino, found.st_mtime_ns, found.st_size))
+        return tuple(signature) or None
 
     def current(self) -> Classifier:
         with self._lock:
@@ -57,7 +71,7 @@ class ReloadingClassifier:
                     logger.warning(
                         "the model in %s changed but cannot be loaded, so verdicts stay with "
                         "%s: %s",
-                        signature[0],
+                        self._changed_files(signature),
                         self._classifier.version,
                         exc,
                     )
@@ -65,12 +79,15 @@ class ReloadingClassifier:
                     return self._classifier
                 logger.info(
                     "the model changed (%s): judging with %s from now on, not %s",
-                    signature[0],
+                    self._changed_files(signature),
                     rebuilt.version,
                     self._classifier.version,
                 )
                 self._classifier, self._signature = rebuilt, signature
             return self._classifier
+
+    def _changed_files(self, signature: tuple[FileVersion, ...]) -> str:
+        return ", ".join(entry[0] for entry in signature if entry not in (self._signature or ()))
 
     @property
     def version(self) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config.classifier import SecondOpinion
 from listener.classifying.encoder import Encoder
 from listener.classifying.heads import Heads
 from listener.classifying.locations import METADATA_FILE, replace_model
@@ -103,6 +104,30 @@ def test_a_model_that_cannot_be_loaded_leaves_the_desk_on_the_one_it_has(
     # Once the model is whole, the next batch uses it.
     replace_model(data_dir / "heads", trained["retrained"].heads.save)
     assert desk.classify(TEXTS[:1])[0].model_version != version
+
+
+def test_a_retrained_second_opinion_is_followed_too(
+    trained: dict[str, object], tmp_path: Path
+) -> None:
+    second = tmp_path / "second"
+    replace_model(second, trained["first"].heads.save)
+    settings = config(trained).model_copy(
+        update={
+            "heads": saved(trained["first"], tmp_path / "first"),
+            # Every post's top probability is under 1: the second model judges them all.
+            "second_opinion": SecondOpinion(
+                encoder=str(trained["encoder"]), heads=second, below=1.0
+            ),
+        }
+    )
+    desk = ReloadingClassifier(settings)
+    version = desk.version
+    replace_model(second, trained["retrained"].heads.save)
+    after = desk.classify(TEXTS)
+    alone = build_classifier(settings).classify(TEXTS)
+    assert [v.sentiment_scores for v in after] == [v.sentiment_scores for v in alone]
+    assert desk.version != version and desk.version.endswith("-below-1")
+    assert Heads.fingerprint(second) in desk.version
 
 
 def test_replacing_a_model_removes_the_parts_the_new_one_lacks_and_keeps_other_files(
