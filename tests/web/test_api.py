@@ -106,6 +106,9 @@ def test_corrections_through_the_api(desk, client_for, token_for, session_factor
         ]
     stats = api.get("/api/admin/classifier", headers=token_for("admin")).json()
     assert stats["corrections"] == 1 and stats["current_version"]
+    [version] = stats["versions"]
+    assert (version["verdicts"], version["corrected"]) == (1, 1)
+    assert stats["by_model"] == {stats["current_version"]: 1} and stats["by_flag"] == {}
 
 
 def test_cookie_session_api_writes_need_the_csrf_header(desk, client_for):
