@@ -21,12 +21,9 @@ from torch import nn
 from listener.classifying.errors import HeadsUnavailable
 from listener.classifying.labels import SENTIMENTS
 from listener.classifying.locations import (
-    ADAPTER_SUBDIR,
-    BLEND_SUBDIR,
-    BRIDGED_SUBDIR,
     METADATA_FILE,
+    MODEL_SUBDIRS,
     TOPIC_BRIDGE_FILE,
-    TUNED_ENCODER_SUBDIR,
     WEIGHTS_FILE,
 )
 
@@ -176,7 +173,7 @@ class Heads:
         digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
         digest.update((folder / METADATA_FILE).read_bytes())
         # A tuned encoder or blended heads change verdicts too, so they are part of the version.
-        for subdir in (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR, BRIDGED_SUBDIR):
+        for subdir in MODEL_SUBDIRS:
             if (folder / subdir).is_dir():
                 for path in sorted((folder / subdir).iterdir()):
                     digest.update(f"{subdir}/{path.name}".encode() + path.read_bytes())

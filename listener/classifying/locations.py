@@ -26,15 +26,10 @@ BUNDLED_HEADS_DIR = Path(__file__).resolve().parent / "heads"
 TRAINED_HEADS_SUBDIR = "heads"
 
 
+# The subfolders a model may have; each changes verdicts, so each is part of its version.
+MODEL_SUBDIRS = (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR, BRIDGED_SUBDIR)
 # A model folder's parts besides heads.json; other files there (a model card) are left alone.
-_MODEL_PARTS = (
-    WEIGHTS_FILE,
-    TOPIC_BRIDGE_FILE,
-    ADAPTER_SUBDIR,
-    TUNED_ENCODER_SUBDIR,
-    BLEND_SUBDIR,
-    BRIDGED_SUBDIR,
-)
+_MODEL_PARTS = (WEIGHTS_FILE, TOPIC_BRIDGE_FILE, *MODEL_SUBDIRS)
 
 
 def replace_model(folder: Path, save: Callable[[Path], None]) -> None:

@@ -3,8 +3,8 @@ the next batch is judged with the new model, without a restart.
 
 The classifier is rebuilt when the heads.json of a model folder it reads changes (training moves
 it in last: locations.replace_model), the second opinion's included, or when the data folder gets
-a trained model where the bundled one was read. A stat call or two a batch; the new weights load
-lazily, as at start-up.
+a trained model where the bundled one was read. It costs a few stat calls a batch; the new weights
+load lazily, as at start-up.
 """
 
 from __future__ import annotations
