@@ -30,6 +30,11 @@ class Topic(BaseModel):
     threshold: float | None = Field(default=None, ge=-1, le=1)
 
 
+# A verdict whose top probability is under this is "unsure": the second opinion is asked about it
+# by default, and the desk marks it for a person to read with care.
+UNSURE_BELOW = 0.7
+
+
 class SecondOpinion(BaseModel):
     """A slower, stronger model asked only where the first is unsure of a verdict.
 
@@ -49,7 +54,7 @@ class SecondOpinion(BaseModel):
     # Its verdict replaces the first model's sentiment where the first's top probability is under
     # this, and its complaint score where the first's max(score, 1 - score) is. Those are at
     # least 1/3 and 1/2: 1.0 asks about every post, 0.5 never about a complaint.
-    below: float = Field(default=0.7, gt=1 / 3, le=1)
+    below: float = Field(default=UNSURE_BELOW, gt=1 / 3, le=1)
 
     @model_validator(mode="after")
     def _one_model(self) -> SecondOpinion:

@@ -163,6 +163,8 @@ class HeadsClassifier(ScreeningClassifier):
         super().__init__(rules or ScreeningRules(), topics or TopicMatcher([]))
         self.heads = _load_heads_for(encoder, heads_dir)
         metadata = self.heads.metadata
+        if metadata.topic_examples:
+            self.topics = self.topics.with_examples(metadata.topic_examples)
         adapter, weights = metadata.encoder_adapter, metadata.encoder_weights
         if adapter or weights:
             self.encoder = encoder.tuned(

@@ -58,6 +58,9 @@ class HeadsMetadata:
     # Added to each sentiment's log-probability before the verdict (a prior shift, see
     # `adjust_sentiment`); labels left out get 0. Chosen in cross-validation (bench/adjustment.py).
     sentiment_adjustment: dict[str, float] = field(default_factory=dict)
+    # Posts staff filed under a topic (`mentiondesk train --include-corrections`), matched as
+    # more examples of that configured topic.
+    topic_examples: dict[str, list[str]] = field(default_factory=dict)
     trained_at: str = ""
     figures: dict[str, float] = field(default_factory=dict)
     training_data: list[str] = field(default_factory=list)
@@ -189,6 +192,15 @@ class Heads:
                 raise ValueError("these heads need lexicon scores")
             parts.append(lexicon)
         return torch.cat(parts, dim=1).to(torch.float32)
+
+
+def store_topic_examples(folder: Path, examples: dict[str, list[str]]) -> None:
+    """Keep posts staff filed under topics with the model in `folder` (in its heads.json, so
+    they are part of its version)."""
+    path = folder / METADATA_FILE
+    metadata = HeadsMetadata.from_json(path.read_text(encoding="utf-8"))
+    metadata.topic_examples = examples
+    path.write_text(metadata.to_json(), encoding="utf-8")
 
 
 def blend(tuned: torch.Tensor, untuned: torch.Tensor, weight: float) -> torch.Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -85,14 +86,25 @@ def _as_text(field: str, value: object) -> str | None:
 
 
 def record_correction(
-    session: Session, mention_id: int, field: str, value: object, corrected_by: str
+    session: Session,
+    mention_id: int,
+    field: str,
+    value: object,
+    corrected_by: str,
+    *,
+    topics: Collection[str] | None = None,
 ) -> Correction:
-    """Store a person's label and apply it to the verdict. topic: a name, or None for no topic."""
+    """Store a person's label and apply it to the verdict. topic: a name, or None for no topic.
+
+    `topics`: the configured topic names, which a topic correction must be one of (a typo would
+    otherwise become a topic of its own in reports and training); None where they are unknown."""
     if field not in CORRECTABLE_FIELDS:
         raise CorrectionError(f"field must be one of {', '.join(CORRECTABLE_FIELDS)}")
     if not corrected_by.strip():
         raise CorrectionError("corrected_by must name who made the correction")
     new = _as_text(field, value)
+    if field == "topic" and new is not None and topics is not None and new not in topics:
+        raise CorrectionError(_unknown_topic(new, topics))
     verdict = session.scalar(select(Verdict).where(Verdict.mention_id == mention_id))
     if verdict is None:
         if session.get(Mention, mention_id) is None:
@@ -117,22 +129,39 @@ def record_correction(
     return correction
 
 
+def _unknown_topic(name: str, topics: Collection[str]) -> str:
+    if not topics:
+        return (
+            f"topic {name!r} is not configured, and no topics are ([[classifier.topics]]): "
+            "a topic can only be cleared"
+        )
+    return (
+        f"topic must be one of the configured topics ({', '.join(sorted(topics))}) "
+        f"or empty for none, not {name!r}"
+    )
+
+
+# A complaint correction ("true"/"false") as the complaint head's label.
+COMPLAINT_LABELS = {"true": "complaint", "false": "not_complaint"}
+
+
 def corrections_for_training(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """The latest correction per mention and field, as (text, label) per task."""
+    """The latest correction per mention and field, as (text, label) per field: sentiment and
+    complaint labels for the heads, topic names (a correction to no topic left out) for topic
+    examples."""
     rows = session.execute(
         select(Correction.mention_id, Correction.field, Correction.new, Mention.text)
         .join(Mention, Mention.id == Correction.mention_id)
-        .where(Correction.field.in_(("sentiment", "complaint")))
         .order_by(Correction.id)
     )
-    latest: dict[tuple[int, str], tuple[str, str]] = {}
+    latest: dict[tuple[int, str], tuple[str, str | None]] = {}
     for mention_id, field, new, text in rows:
-        if new is not None:
-            latest[(mention_id, field)] = (text, new)
-    out: dict[str, list[tuple[str, str]]] = {"sentiment": [], "complaint": []}
+        latest[(mention_id, field)] = (text, new)
+    out: dict[str, list[tuple[str, str]]] = {field: [] for field in CORRECTABLE_FIELDS}
     for (_, field), (text, new) in latest.items():
-        label = new if field == "sentiment" else ("complaint" if new == "true" else "not_complaint")
-        out[field].append((text, label))
+        if new is None or field not in out:
+            continue
+        out[field].append((text, COMPLAINT_LABELS[new] if field == "complaint" else new))
     return out
 
 

@@ -23,6 +23,7 @@ from responders.cli.common import make_context as _make_context
 
 if TYPE_CHECKING:
     from listener.classifying.classifier import Classifier
+    from listener.classifying.training import LabelledSet
 
 # torch and transformers are imported inside the commands that need them, so that every other
 # command of the CLI starts quickly.
@@ -151,10 +152,9 @@ def train(
     from listener.classifying.blending import bridge_saved_model, train_blended
     from listener.classifying.encoder import Encoder
     from listener.classifying.finetuning import TUNE_CHOICES, FineTuneOptions
+    from listener.classifying.heads import store_topic_examples
     from listener.classifying.precision import training_precision
-    from listener.classifying.service import corrections_for_training
     from listener.classifying.training import (
-        LabelledSet,
         TrainOptions,
         read_data_folder,
         train_heads_only,
@@ -173,18 +173,10 @@ def train(
     if not data.is_dir():
         raise fail(f"{data}: training data folder not found (pass --data DIR)")
     sets = read_data_folder(data)
+    topic_examples: dict[str, list[str]] = {}
     if include_corrections:
-        with session_scope(ctx.session_factory) as session:
-            corrections = corrections_for_training(session)
-        for task, pairs in corrections.items():
-            if pairs:
-                texts, labels = zip(*pairs, strict=True)
-                sets.append(LabelledSet("corrections", task, list(texts), list(labels)))
-        typer.echo(
-            f"corrections: {len(corrections['sentiment'])} sentiment, "
-            f"{len(corrections['complaint'])} complaint",
-            err=True,
-        )
+        labelled, topic_examples = _corrections(ctx, settings)
+        sets.extend(labelled)
     data_dir = ctx.settings.data_dir
     output = output or data_dir / TRAINED_HEADS_SUBDIR
     encoder = Encoder(settings.encoder, allow_download=settings.allow_download)
@@ -222,10 +214,49 @@ def train(
             trained = train_heads_only(encoder, sets, options=heads_options, cache=cache, say=say)
     except (ValueError, ModelUnavailable) as exc:
         raise fail(str(exc)) from None
-    replace_model(output, trained.save)
+
+    def save(folder: Path) -> None:
+        trained.save(folder)
+        if topic_examples:
+            store_topic_examples(folder, topic_examples)
+
+    replace_model(output, save)
     version = build_classifier(settings.model_copy(update={"heads": output})).version
     typer.echo(f"heads written to {output} (model {version})")
     say(_who_uses(output, settings, data_dir))
+
+
+def _corrections(
+    ctx: Context, settings: ClassifierConfig
+) -> tuple[list[LabelledSet], dict[str, list[str]]]:
+    """Staff corrections: sentiment and complaint labels to train on, and the posts filed
+    under each configured topic, which the model keeps as more examples of it."""
+    from listener.classifying.service import corrections_for_training
+    from listener.classifying.topics import learned_examples
+    from listener.classifying.training import LabelledSet
+
+    with session_scope(ctx.session_factory) as session:
+        corrections = corrections_for_training(session)
+    sets = []
+    for task in TASKS:
+        if corrections[task]:
+            texts, labels = zip(*corrections[task], strict=True)
+            sets.append(LabelledSet("corrections", task, list(texts), list(labels)))
+    examples, unknown = learned_examples(
+        corrections["topic"], [topic.name for topic in settings.topics]
+    )
+    typer.echo(
+        f"corrections: {len(corrections['sentiment'])} sentiment, "
+        f"{len(corrections['complaint'])} complaint, {len(corrections['topic'])} topic",
+        err=True,
+    )
+    if unknown:
+        typer.echo(
+            f"topic corrections naming {', '.join(unknown)} left out: not a configured topic "
+            "([[classifier.topics]])",
+            err=True,
+        )
+    return sets, examples
 
 
 def _who_uses(output: Path, settings: ClassifierConfig, data_dir: Path) -> str:

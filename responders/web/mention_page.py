@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.classifying.labels import SENTIMENTS
+from listener.classifying.labels import SENTIMENTS, UNJUDGED_FLAGS
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import STATUS_RESOLVED, Mention
 from responders.employees.models import Employee, Team
@@ -86,8 +86,39 @@ def next_in_queue(session: Session, mention_id: int, employee_id: int | None) ->
     return None
 
 
+@dataclass(frozen=True)
+class Certainty:
+    """How sure the model was of the verdict's sentiment and complaint flag, in percent; None
+    where a person has corrected that field since, or the post was not judged at all."""
+
+    sentiment: int | None
+    complaint: int | None
+
+
+def certainty(verdict: Verdict, corrected: set[str]) -> Certainty:
+    if set(verdict.flags or ()) & set(UNJUDGED_FLAGS):
+        return Certainty(None, None)
+    score = verdict.sentiment_scores.get(verdict.sentiment)
+    complaint = verdict.complaint_score if verdict.complaint else 1 - verdict.complaint_score
+    return Certainty(
+        None if "sentiment" in corrected or score is None else round(100 * score),
+        None if "complaint" in corrected else round(100 * complaint),
+    )
+
+
+def topic_choices(current: str | None, topics: list[str] | None) -> list[tuple[str, str]] | None:
+    """(value, label) options for correcting the topic: none, then each configured topic; a
+    current topic no longer configured stays choosable. None without a config (free text)."""
+    if topics is None:
+        return None
+    choices = [("", "(no topic)"), *((name, name) for name in topics)]
+    if current and current not in topics:
+        choices.append((current, f"{current} (no longer configured)"))
+    return choices
+
+
 def mention_context(
-    session: Session, mention: Mention, *, employee_id: int | None
+    session: Session, mention: Mention, *, employee_id: int | None, topics: list[str] | None = None
 ) -> dict[str, Any]:
     route = session.get(MentionRoute, mention.id)
     conversation = session.get(Conversation, route.conversation_id) if route else None
@@ -96,8 +127,8 @@ def mention_context(
     history = conversation_history(session, conversation.id) if conversation else []
     team = session.get(Team, route.team_id) if route and route.team_id else None
     verdict = session.scalar(select(Verdict).where(Verdict.mention_id == mention.id))
-    corrections = session.scalar(
-        select(func.count()).select_from(Correction).where(Correction.mention_id == mention.id)
+    corrected = list(
+        session.scalars(select(Correction.field).where(Correction.mention_id == mention.id))
     )
     limit = limits.LIMITS.get(mention.network)
     resolved = (conversation is not None and conversation.status == CONVERSATION_RESOLVED) or (
@@ -119,7 +150,9 @@ def mention_context(
         "history": history,
         "names": names,
         "verdict": verdict,
-        "corrections": corrections or 0,
+        "certainty": certainty(verdict, set(corrected)) if verdict else None,
+        "topic_choices": topic_choices(verdict.topic if verdict else None, topics),
+        "corrections": len(corrected),
         "sentiments": SENTIMENTS,
         "limit": limit,
         "resolved": resolved,

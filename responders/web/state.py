@@ -30,6 +30,10 @@ class WebState:
     def now(self) -> datetime:
         return self.clock()
 
+    def topic_names(self) -> list[str] | None:
+        """The configured topics, which a topic correction must name; None without a config."""
+        return None if self.config is None else self.config.classifier.topic_names
+
 
 def web_state(request: Request) -> WebState:
     return request.app.state.web

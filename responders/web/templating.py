@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
+from config.classifier import UNSURE_BELOW
 from listener.classifying.labels import (
     FLAG_EMPTY,
     FLAG_NON_TEXT,
@@ -153,6 +154,16 @@ def caution_tags(flags: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(CAUTION_TAGS[flag], flag_words(flag)) for flag in flags if flag in CAUTION_TAGS]
 
 
+def sureness(percent: int | None) -> Markup:
+    """ " · 92 %" after a verdict's tag: how sure the model was; marked where it was unsure."""
+    if percent is None:
+        return Markup("")
+    unsure = percent < round(100 * UNSURE_BELOW)
+    title = "the model was unsure: read the post" if unsure else "how sure the model was"
+    kind = "sure unsure" if unsure else "sure"
+    return Markup(' · <span class="{}" title="{}">{} %</span>').format(kind, title, percent)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -169,6 +180,7 @@ def _environment() -> Environment:
         ago=ago,
         flag_words=flag_words,
         caution_tags=caution_tags,
+        sureness=sureness,
     )
     return env
 

@@ -278,11 +278,21 @@ def api_reply(
 
 
 @router.post("/mentions/{mention_id}/corrections", response_model=Done)
-def api_correct(mention_id: int, body: CorrectionIn, user: Agent, session: Db) -> Done:
-    """Correct one field of the classifier's verdict (it becomes a training label)."""
+def api_correct(
+    request: Request, mention_id: int, body: CorrectionIn, user: Agent, session: Db
+) -> Done:
+    """Correct one field of the classifier's verdict (it becomes a training label). A topic must
+    be one of the configured topics, or null for none."""
     mention = _mention(session, mention_id)
     try:
-        record_correction(session, mention_id, body.field, body.value, corrected_by=user.email)
+        record_correction(
+            session,
+            mention_id,
+            body.field,
+            body.value,
+            corrected_by=user.email,
+            topics=web_state(request).topic_names(),
+        )
     except CorrectionError as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None

@@ -55,10 +55,13 @@ def _page(
     reply_text: str = "",
     status_code: int = 200,
 ) -> Response:
-    context = mention_context(session, mention, employee_id=user.employee_id)
+    state = web_state(request)
+    context = mention_context(
+        session, mention, employee_id=user.employee_id, topics=state.topic_names()
+    )
     done = request.query_params.get("done")
     context.update(
-        now=web_state(request).now(),
+        now=state.now(),
         error=error,
         flash=DONE.get(done or ""),
         flash_kind="ok",
@@ -227,7 +230,14 @@ def correct_verdict(
         changes.append(("topic", topic))
     try:
         for field, value in changes:
-            record_correction(session, mention_id, field, value, corrected_by=user.email)
+            record_correction(
+                session,
+                mention_id,
+                field,
+                value,
+                corrected_by=user.email,
+                topics=web_state(request).topic_names(),
+            )
     except CorrectionError as exc:
         session.rollback()
         return _page(request, session, user, mention, error=str(exc), status_code=422)
