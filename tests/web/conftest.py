@@ -270,9 +270,10 @@ class Desk:
 
 
 @pytest.fixture
-def desk(sandbox, session_factory, web_users, classifier, monkeypatch) -> Desk:
-    """The demo's configuration (teams, people, routing rules) pointed at this test's sandbox,
-    listening on X. The web_users' employees are the demo's people."""
+def desk(sandbox, session_factory, web_users, classifier, web_app, monkeypatch) -> Desk:
+    """The demo's configuration (teams, people, routing rules, topics) pointed at this test's
+    sandbox, listening on X, and served by the web app as `mentiondesk run` serves it. The
+    web_users' employees are the demo's people."""
     from config.settings import parse_config
     from listener.sources.registry import build_enabled_sources
     from responders.cli.common import DEMO_CONFIG, demo_credentials
@@ -284,5 +285,6 @@ def desk(sandbox, session_factory, web_users, classifier, monkeypatch) -> Desk:
     config = parse_config(text, origin="demo.toml (test sandbox)")
     sandbox.state.add_account("x", "northwindair", "Northwind Air", is_brand=True)
     sync_people(session_factory, config)
+    web_app.state.web.config = config
     sources = [s for s in build_enabled_sources(config.sources, config.brands) if s.name == "x"]
     return Desk(sandbox, config, session_factory, classifier, sources)

@@ -100,12 +100,26 @@ def test_corrections_through_the_api(desk, client_for, token_for, session_factor
         json={"field": "sentiment", "value": "meh"},
     )
     assert bad.status_code == 422
+    # Topics: one of the configured ones, or null for none.
+    typo = api.post(
+        f"/api/mentions/{mention_id}/corrections",
+        headers=headers,
+        json={"field": "topic", "value": "baggage"},
+    )
+    assert typo.status_code == 422 and "configured topics (delay, lost_luggage" in typo.text
+    cleared = api.post(
+        f"/api/mentions/{mention_id}/corrections",
+        headers=headers,
+        json={"field": "topic", "value": None},
+    )
+    assert cleared.status_code == 200
     with session_factory() as session:
         assert [(c.field, c.new) for c in session.scalars(select(Correction))] == [
-            ("sentiment", "neutral")
+            ("sentiment", "neutral"),
+            ("topic", None),
         ]
     stats = api.get("/api/admin/classifier", headers=token_for("admin")).json()
-    assert stats["corrections"] == 1 and stats["current_version"]
+    assert stats["corrections"] == 2 and stats["current_version"]
     [version] = stats["versions"]
     assert (version["verdicts"], version["corrected"]) == (1, 1)
     assert stats["by_model"] == {stats["current_version"]: 1} and stats["by_flag"] == {}

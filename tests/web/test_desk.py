@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from listener.classifying.labels import FLAG_SECOND_OPINION_SENTIMENT, FLAG_TOO_LONG
+from listener.classifying.labels import FLAG_EMPTY, FLAG_SECOND_OPINION_SENTIMENT, FLAG_TOO_LONG
 from listener.classifying.models import Correction, Verdict
 from listener.store.models import Mention
 from responders.employees.models import Employee
@@ -207,23 +207,49 @@ def test_correcting_the_verdict_records_training_labels(desk, client_for, sessio
     sam = client_for("agent")
     with session_factory() as session:
         verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
-    response = sam.post(
-        f"/mentions/{mention_id}/verdict",
-        data={
-            "csrf_token": csrf_of(sam),
-            "complaint": "false",
-            "sentiment": verdict.sentiment,
-            "topic": "baggage",
-        },
-    )
-    assert response.status_code == 303
+    # The topic is picked from the configured ones (the demo's), or none.
+    page = sam.get(f"/mentions/{mention_id}").text
+    topic_select = page[
+        page.index('<select id="v-topic"') : page.index("</select>", page.index('id="v-topic"'))
+    ]
+    assert re.findall(r'<option value="([^"]*)"', topic_select) == [
+        "",
+        "lost_luggage",
+        "delay",
+        "refund",
+        "wifi",
+    ]
+
+    def correct(topic: str):
+        return sam.post(
+            f"/mentions/{mention_id}/verdict",
+            data={
+                "csrf_token": csrf_of(sam),
+                "complaint": "false",
+                "sentiment": verdict.sentiment,
+                "topic": topic,
+            },
+        )
+
+    # A topic that is not configured (a hand-made form, an old tab) is refused, and nothing of
+    # the form is kept: a typo would otherwise become a topic in reports and training.
+    typo = correct("lost_lugage")
+    assert typo.status_code == 422
+    assert (
+        "topic must be one of the configured topics (delay, lost_luggage, refund, wifi) or empty "
+        "for none, not 'lost_lugage'"
+    ) in html.unescape(typo.text)
+    with session_factory() as session:
+        assert session.scalars(select(Correction)).all() == []
+
+    assert correct("lost_luggage").status_code == 303
     with session_factory() as session:
         corrections = session.scalars(select(Correction).order_by(Correction.id)).all()
         verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
     # Only what changed: complaint and topic, not the unchanged sentiment.
     assert [(c.field, c.new, c.corrected_by) for c in corrections] == [
         ("complaint", "false", "sam@northwind.example"),
-        ("topic", "baggage", "sam@northwind.example"),
+        ("topic", "lost_luggage", "sam@northwind.example"),
     ]
     assert verdict.complaint is False and verdict.corrected_at is not None
     admin = client_for("admin").get("/admin").text
@@ -281,3 +307,53 @@ def test_the_mention_page_says_in_words_what_the_verdict_flags_mean(
         "its beginning, sentiment from the second opinion, <b>new_flag</b>"
     ) in html.unescape(page)
     assert "<b>new_flag</b>" not in page  # a flag the page has no words for is still escaped
+
+
+def test_the_mention_page_says_how_sure_the_model_was_until_a_person_corrects_it(
+    desk, client_for, session_factory
+):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    with session_factory() as session:
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
+        verdict.sentiment = "negative"
+        verdict.sentiment_scores = {"negative": 0.912, "neutral": 0.05, "positive": 0.038}
+        verdict.complaint, verdict.complaint_score = True, 0.64
+        session.commit()
+    sam = client_for("agent")
+
+    def tags() -> str:
+        page = sam.get(f"/mentions/{mention_id}").text
+        return page[page.index('<p class="verdict">') : page.index("</p>", page.index('"verdict"'))]
+
+    shown = tags()
+    # Under 70 % (where the second opinion would be asked) the figure is marked as unsure.
+    assert (
+        'complaint · <span class="sure unsure" title="the model was unsure: read the post">64 %'
+        in shown
+    )
+    assert 'negative · <span class="sure" title="how sure the model was">91 %' in shown
+
+    # A corrected field is a person's word: no model figure beside it any more.
+    sam.post(
+        f"/mentions/{mention_id}/verdict",
+        data={"csrf_token": csrf_of(sam), "sentiment": "neutral", "complaint": "true"},
+    )
+    shown = tags()
+    assert ">neutral</span>" in shown and "64 %" in shown and "91 %" not in shown
+
+
+def test_a_post_with_nothing_to_judge_shows_no_figures(desk, client_for, session_factory):
+    angry = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    mention_id = desk.mention_id(angry)
+    with session_factory() as session:
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
+        # As the classifier stores an empty post: neutral by default, not judged.
+        verdict.flags, verdict.sentiment = [FLAG_EMPTY], "neutral"
+        verdict.sentiment_scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+        verdict.complaint, verdict.complaint_score = False, 0.0
+        session.commit()
+    page = client_for("agent").get(f"/mentions/{mention_id}").text
+    assert "not a complaint</span>" in page and 'class="sure' not in page

@@ -253,6 +253,54 @@ def test_train_says_when_the_config_keeps_the_desk_on_another_model(
     ) in " ".join(result.stderr.split())
 
 
+TOPICS_TOML = """
+[[classifier.topics]]
+name = "lost_luggage"
+description = "luggage lost or delayed"
+examples = ["my bag never arrived"]
+[[classifier.topics]]
+name = "wifi"
+description = "wifi and internet on board"
+examples = ["the wifi does not work"]
+"""
+
+
+def test_train_keeps_posts_staff_filed_under_a_topic_as_examples_of_it(
+    runner: CliRunner, tmp_path: Path, session: Session, database_url: str
+) -> None:
+    belt = "@northwindair the belt stopped and half of us are still waiting"
+    belt_id, seat_id = _store_one(session, belt), _store_one(session, "seat 12C is broken", "78")
+    record_correction(session, belt_id[0], "topic", "lost_luggage", "ana@desk")
+    record_correction(session, seat_id[0], "topic", "seats", "ana@desk")  # before seats was cut
+    session.commit()
+    config = tmp_path / "mentiondesk.toml"
+    # A similarity of 0.45 or more: the belt post (0.40 with lost_luggage) is under it.
+    config.write_text(
+        '[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n'
+        f'[database]\nurl = "{database_url}"\n[classifier]\ntopic_threshold = 0.45\n' + TOPICS_TOML
+    )
+    posts = tmp_path / "posts.txt"
+    posts.write_text(belt + "\n")
+    before = runner.invoke(app, ["classify", str(posts), "--config", str(config)])
+    assert _jsonl(before.stdout)[0]["topic"] is None, before.output
+
+    data = _labelled_folder(tmp_path)
+    args = ["train", "--data", str(data), "--method", "heads", "--dev-fraction", "0"]
+    result = runner.invoke(app, [*args, "--include-corrections", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "corrections: 0 sentiment, 0 complaint, 2 topic" in result.stderr
+    assert (
+        "topic corrections naming seats left out: not a configured topic ([[classifier.topics]])"
+        in result.stderr
+    )
+    saved = json.loads((tmp_path / "data" / "heads" / "heads.json").read_text())
+    assert saved["topic_examples"] == {"lost_luggage": [belt]}
+
+    after = runner.invoke(app, ["classify", str(posts), "--config", str(config)])
+    assert after.exit_code == 0, after.output
+    assert _jsonl(after.stdout)[0]["topic"] == "lost_luggage"
+
+
 def _labelled_folder(tmp_path: Path) -> Path:
     data = tmp_path / "labelled"
     data.mkdir()
@@ -356,11 +404,11 @@ def _bundled_version() -> str:
     return build_classifier(ClassifierConfig()).version
 
 
-def _store_one(session: Session, text: str) -> list[int]:
+def _store_one(session: Session, text: str, external_id: str = "77") -> list[int]:
     mention = RawMention(
         network="x",
-        external_id="77",
-        url="https://x.com/i/status/77",
+        external_id=external_id,
+        url=f"https://x.com/i/status/{external_id}",
         author=RawAuthor(external_id="1", handle="flyer"),
         text=text,
         created_at=utcnow(),
@@ -375,4 +423,4 @@ def _store_one(session: Session, text: str) -> list[int]:
 
     from listener.store.models import Mention
 
-    return list(session.scalars(select(Mention.id)))
+    return list(session.scalars(select(Mention.id).where(Mention.external_id == external_id)))

@@ -161,6 +161,25 @@ def test_corrections_update_the_verdict_and_become_training_labels(
     labels = corrections_for_training(session)
     assert labels["sentiment"] == [(POSTS[1][0], "negative")]  # the latest correction wins
     assert labels["complaint"] == [(POSTS[0][0], "not_complaint")]
+    assert labels["topic"] == [(POSTS[0][0], "lost_luggage")]
+    # Filed under no topic at last: no example of any topic.
+    record_correction(session, angry_id, "topic", None, "bo@desk")
+    assert corrections_for_training(session)["topic"] == []
+
+
+def test_a_topic_correction_must_name_a_configured_topic(session: Session) -> None:
+    (mention_id,) = _store(session, POSTS[:1])
+    configured = ["lost_luggage", "delay"]
+    with pytest.raises(
+        CorrectionError, match=r"configured topics \(delay, lost_luggage\) or empty"
+    ):
+        record_correction(session, mention_id, "topic", "baggage", "ana@desk", topics=configured)
+    with pytest.raises(CorrectionError, match="no topics are"):
+        record_correction(session, mention_id, "topic", "baggage", "ana@desk", topics=[])
+    for value in ("delay", "", None):  # a configured topic, or none
+        record_correction(session, mention_id, "topic", value, "ana@desk", topics=configured)
+    rows = session.scalars(select(Correction).order_by(Correction.id)).all()
+    assert [c.new for c in rows] == ["delay", None, None]
 
 
 @pytest.mark.parametrize(

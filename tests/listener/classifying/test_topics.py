@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from config.classifier import ClassifierConfig
-from listener.classifying.topics import TopicMatcher, parse_topics
+from listener.classifying.topics import TopicMatcher, learned_examples, parse_topics
 
 # Each topic's description and examples embed to one axis, so centroids are the unit axes.
-AXES = {"bags": [1.0, 0.0, 0.0], "delays": [0.0, 1.0, 0.0]}
+AXES = {"bags": [1.0, 0.0, 0.0], "delays": [0.0, 1.0, 0.0], "carousel": [0.0, 0.0, 1.0]}
 
 
 def embed(texts: list[str]) -> torch.Tensor:
@@ -50,3 +50,31 @@ def test_a_topic_with_its_own_threshold_is_held_to_it() -> None:
 def test_topic_thresholds_are_validated() -> None:
     with pytest.raises(ValueError, match="threshold"):
         ClassifierConfig(topics=[{"name": "delay", "description": "d", "threshold": 2}])
+
+
+def test_posts_staff_filed_under_a_topic_pull_it_towards_them() -> None:
+    matcher = TopicMatcher(topics(), threshold=0.35)
+    carousel_post = mentions([0.0, 0.0, 1.0])
+    assert matcher.match(carousel_post, embed) == [None]
+    # Two filed posts beside the description and example: the centroid is (2, 0, 2) normalised,
+    # so its cosine with the carousel post is 0.71. A topic no longer configured is ignored.
+    learned = matcher.with_examples(
+        {"lost_luggage": ["carousel empty", "carousel stopped"], "seats": ["carousel x"]}
+    )
+    assert learned.match(carousel_post, embed) == ["lost_luggage"]
+    assert [t.name for t in learned.topics] == ["lost_luggage", "delay"]
+    assert learned.topics[0].examples == ["bags gone", "carousel empty", "carousel stopped"]
+    assert matcher.match(carousel_post, embed) == [None]  # the configured matcher is unchanged
+
+
+def test_filed_posts_are_grouped_by_configured_topic_each_text_once() -> None:
+    filed = [
+        ("bag gone", "lost_luggage"),
+        ("late again", "delay"),
+        ("bag gone", "lost_luggage"),  # the same text filed twice (a retweet)
+        ("seat broken", "seats"),
+        ("bag gone", "delay"),
+    ]
+    examples, unknown = learned_examples(filed, ["lost_luggage", "delay"])
+    assert examples == {"lost_luggage": ["bag gone"], "delay": ["late again", "bag gone"]}
+    assert unknown == ["seats"]
