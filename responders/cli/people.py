@@ -16,6 +16,7 @@ from config.people import ALWAYS, EmployeeConfig
 from listener.store.db import session_scope
 from responders.cli import app
 from responders.cli.common import ConfigOption, exits_cleanly_on_config_error, fail, make_context
+from responders.cli.terminal import one_line
 from responders.employees.service import (
     UnknownEmployee,
     get_employee_by_email,
@@ -24,7 +25,7 @@ from responders.employees.service import (
     upsert_employee,
 )
 from responders.inbox import service as inbox
-from responders.inbox.listing import list_inbox
+from responders.inbox.listing import InboxItem, list_inbox
 
 EXIT_NOT_FOUND = 1
 
@@ -151,8 +152,22 @@ def inbox_command(
         typer.echo("nothing waiting")
     for item in items:
         who = item.assignee or f"queue {item.team}"
-        typer.echo(f"#{item.mention_id} [{item.priority}] {item.network} @{item.author} → {who}")
-        typer.echo(f"    {item.text[:120]}")
+        typer.echo(
+            f"#{item.mention_id} [{item.priority}] {item.network} @{one_line(item.author)} → {who}"
+            f"{_verdict_words(item)}"
+        )
+        typer.echo(f"    {one_line(item.text[:120])}")
+
+
+def _verdict_words(item: InboxItem) -> str:
+    """ "  complaint, negative, lost_luggage (flagged: too_long)", or "" before a verdict."""
+    if item.sentiment is None:
+        return ""
+    words = ["complaint" if item.complaint else "no complaint", item.sentiment]
+    if item.topic:
+        words.append(item.topic)
+    flags = f" (flagged: {', '.join(item.verdict_flags)})" if item.verdict_flags else ""
+    return f"  {', '.join(words)}{flags}"
 
 
 def _act(config: Path | None, action: Callable[[Session], str]) -> None:

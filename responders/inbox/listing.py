@@ -1,4 +1,4 @@
-"""What is waiting: routed (in a team queue) and assigned mentions, most urgent first."""
+"""What is waiting, for the CLI: the desk's queues (queues.py), people named by their email."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from listener.store.models import STATUS_ROUTED, Author, Mention
-from responders.employees.models import Employee, Team
-from responders.routing.models import STATUS_ASSIGNED, MentionRoute
+from responders.employees.models import Employee
+from responders.inbox.queues import QueueItem, my_queue, team_queue
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,15 @@ class InboxItem:
     text: str
     url: str
     team: str | None
-    assignee: str | None
+    assignee: str | None  # email
     priority: str
     posted_at: str
     due_at: str
+    # The classifier's verdict (None before it has judged the mention) and its flags.
+    complaint: bool | None
+    sentiment: str | None
+    topic: str | None
+    verdict_flags: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,36 +39,32 @@ class InboxItem:
 def list_inbox(
     session: Session, *, employee_id: int | None = None, limit: int = 200
 ) -> list[InboxItem]:
-    assignee = aliased(Employee)
-    query = (
-        select(Mention, MentionRoute, Author.handle, Team.name, assignee.email)
-        .join(MentionRoute, MentionRoute.mention_id == Mention.id)
-        .join(Author, Author.id == Mention.author_id)
-        .outerjoin(Team, Team.id == MentionRoute.team_id)
-        .outerjoin(assignee, assignee.id == MentionRoute.assignee_id)
-        .order_by(MentionRoute.priority_rank, MentionRoute.due_at, Mention.id)
-        .limit(limit)
-    )
+    """What this person holds, or (no employee) everything waiting in every team: the desk's
+    order, most urgent first."""
     if employee_id is None:
-        query = query.where(Mention.status.in_((STATUS_ROUTED, STATUS_ASSIGNED)))
+        items = team_queue(session, employee_id=None, limit=limit)
     else:
-        query = query.where(
-            Mention.status == STATUS_ASSIGNED, MentionRoute.assignee_id == employee_id
-        )
-    return [
-        InboxItem(
-            mention_id=mention.id,
-            status=mention.status,
-            network=mention.network,
-            brand=mention.brand,
-            author=handle,
-            text=mention.text,
-            url=mention.url,
-            team=team,
-            assignee=email,
-            priority=route.priority,
-            posted_at=mention.posted_at.isoformat(),
-            due_at=route.due_at.isoformat(),
-        )
-        for mention, route, handle, team, email in session.execute(query)
-    ]
+        items = my_queue(session, employee_id=employee_id, limit=limit)
+    emails: dict[int, str] = dict(session.execute(select(Employee.id, Employee.email)).all())
+    return [_inbox_item(item, emails) for item in items]
+
+
+def _inbox_item(item: QueueItem, emails: dict[int, str]) -> InboxItem:
+    return InboxItem(
+        mention_id=item.mention_id,
+        status=item.status,
+        network=item.network,
+        brand=item.brand,
+        author=item.author_handle,
+        text=item.text,
+        url=item.url,
+        team=item.team,
+        assignee=emails.get(item.assignee_id) if item.assignee_id is not None else None,
+        priority=item.priority,
+        posted_at=item.posted_at.isoformat(),
+        due_at=item.due_at.isoformat(),
+        complaint=item.complaint,
+        sentiment=item.sentiment,
+        topic=item.topic,
+        verdict_flags=list(item.verdict_flags),
+    )

@@ -115,3 +115,52 @@ def test_stats_in_words_count_verdicts_their_flags_and_models_and_the_queues(ses
     assert "  flagged unsupported_language: 1" in lines
     assert {"  model minilm-a: 2", "  model minilm-b: 1"} <= set(lines)
     assert "queues: 3 routed, 0 assigned and open, 0 replied, 0 resolved" in lines
+
+
+def test_inbox_shows_the_verdict_and_escapes_what_strangers_wrote(session, run) -> None:
+    sync_people_from_config(session, config('[[teams]]\nname = "support"\n'))
+    # A screen clear, a window-title sequence, a line break and a right-to-left override.
+    hostile = "Northwind Air \x1b[2J\x1b]0;pwned\x07 where is\nmy bag? \u202eregnad"
+    post = mention(session, author(session, "evil\x1b[31mhandle"), text=hostile)
+    calm = mention(session, author(session, "calm"), text="Northwind Air, nice lounge")
+    session.add(
+        Verdict(
+            mention_id=post.id,
+            sentiment="negative",
+            sentiment_scores={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+            complaint=True,
+            complaint_score=0.9,
+            topic="lost_luggage",
+            flags=["too_long"],
+            model_version="minilm-a",
+        )
+    )
+    session.flush()
+    route_pending(session, config('[[teams]]\nname = "support"\n'), now=MONDAY_10)
+    session.commit()
+
+    out = run("inbox")
+    assert out.exit_code == 0, out.output
+    assert "\x1b" not in out.output and "\u202e" not in out.output and "\x07" not in out.output
+    lines = out.output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"#{post.id} "))
+    assert lines[first].endswith(
+        "x @evil\\x1b[31mhandle → queue support  complaint, negative, lost_luggage "
+        "(flagged: too_long)"
+    )
+    assert lines[first + 1] == (
+        "    Northwind Air \\x1b[2J\\x1b]0;pwned\\x07 where is my bag? \\u202eregnad"
+    )
+    # Not judged yet: no verdict words.
+    assert next(line for line in lines if line.startswith(f"#{calm.id} ")).endswith("support")
+
+    items = {item["mention_id"]: item for item in json.loads(run("inbox", "--json").stdout)}
+    assert items[post.id]["text"] == hostile  # JSON escapes it; the text itself is kept whole
+    verdict = {k: items[post.id][k] for k in ("complaint", "sentiment", "topic", "verdict_flags")}
+    assert verdict == {
+        "complaint": True,
+        "sentiment": "negative",
+        "topic": "lost_luggage",
+        "verdict_flags": ["too_long"],
+    }
+    assert items[calm.id]["sentiment"] is None and items[calm.id]["verdict_flags"] == []
