@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -90,20 +91,33 @@ def classifier(session: Session) -> dict[str, Any]:
             Verdict.model_version,
             func.count(),
             func.count(Verdict.corrected_at),
+            func.min(Verdict.created_at),
             func.max(Verdict.created_at),
         )
         .group_by(Verdict.model_version)
         .order_by(func.max(Verdict.created_at).desc())
     ).all()
+    # Corrections made since the current model began judging are in no model yet (a model
+    # trained with them judges after they were made): when they pile up, it is time to retrain.
+    since = versions[0][3] if versions else None
     return {
         **verdict_stats(session),
         "versions": [
-            {"version": v, "verdicts": n, "corrected": corrected, "latest": at}
-            for v, n, corrected, at in versions
+            {"version": v, "verdicts": n, "corrected": corrected, "first": first, "latest": at}
+            for v, n, corrected, first, at in versions
         ],
         "current_version": versions[0][0] if versions else None,
+        "current_since": since,
         "corrections": session.scalar(select(func.count()).select_from(Correction)) or 0,
+        "corrections_since_current": _corrections_since(session, since),
     }
+
+
+def _corrections_since(session: Session, since: datetime | None) -> int:
+    query = select(func.count()).select_from(Correction)
+    if since is not None:
+        query = query.where(Correction.created_at >= since)
+    return session.scalar(query) or 0
 
 
 def admin_context(session: Session, config: AppConfig | None) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from listener.classifying.models import Correction
+from listener.classifying.models import Correction, Verdict
 from listener.store.db import session_scope
 from responders.users import service as users
 from responders.users.models import User
@@ -120,6 +120,8 @@ def test_corrections_through_the_api(desk, client_for, token_for, session_factor
         ]
     stats = api.get("/api/admin/classifier", headers=token_for("admin")).json()
     assert stats["corrections"] == 2 and stats["current_version"]
+    # Both were made after the current model began judging: no model has them yet.
+    assert stats["corrections_since_current"] == 2 and stats["current_since"]
     [version] = stats["versions"]
     assert (version["verdicts"], version["corrected"]) == (1, 1)
     assert stats["by_model"] == {stats["current_version"]: 1} and stats["by_flag"] == {}
@@ -149,3 +151,42 @@ def test_an_api_token_opens_only_the_api(client_for, token_for, session_factory,
     assert "backdoor" not in names
     assert api.get("/account", headers=agent).status_code == 303
     assert api.get("/admin", headers=admin).status_code == 303
+
+
+def test_the_admin_sees_how_many_corrections_no_model_has_yet(
+    desk, client_for, token_for, session_factory
+):
+    first = desk.post("dana_flies", COMPLAINT)
+    desk.listen()
+    api, headers = client_for(None), token_for("agent")
+
+    def correct(post, value: str) -> None:
+        response = api.post(
+            f"/api/mentions/{desk.mention_id(post)}/corrections",
+            headers=headers,
+            json={"field": "sentiment", "value": value},
+        )
+        assert response.status_code == 200
+
+    correct(first, "neutral")
+    # A retrained model takes over: its first verdict comes after that correction.
+    with session_scope(session_factory) as session:
+        retrained = Verdict(
+            mention_id=desk.mention_id(first),
+            sentiment="negative",
+            sentiment_scores={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+            complaint=True,
+            complaint_score=0.9,
+            model_version="minilm-l6+tuned+heads-retrained",
+        )
+        session.execute(delete(Verdict))
+        session.add(retrained)
+    figures = api.get("/api/admin/classifier", headers=token_for("admin")).json()
+    assert figures["current_version"] == "minilm-l6+tuned+heads-retrained"
+    assert (figures["corrections"], figures["corrections_since_current"]) == (1, 0)
+
+    correct(first, "positive")
+    figures = api.get("/api/admin/classifier", headers=token_for("admin")).json()
+    assert (figures["corrections"], figures["corrections_since_current"]) == (2, 1)
+    page = client_for("admin").get("/admin").text
+    assert '<strong id="corrections-new">1</strong> since the current model began judging' in page

@@ -327,11 +327,16 @@ def api_sources(request: Request, _user: Admin, session: Db) -> list[dict[str, A
 
 @router.get("/admin/classifier", tags=["admin"])
 def api_classifier(_user: Admin, session: Db) -> dict[str, Any]:
-    """The classifier's current version, verdict counts (by sentiment, flag and model version),
-    each version's verdicts and how many people corrected, and the corrections count."""
+    """The classifier's current version and when it began judging, verdict counts (by
+    sentiment, flag and model version), each version's verdicts and how many people corrected,
+    and the corrections: all, and those made since the current version began judging."""
     figures = classifier_figures(session)
     figures["versions"] = [
-        {**v, "latest": v["latest"].isoformat() if v["latest"] else None}
-        for v in figures["versions"]
+        {**v, "first": _iso(v["first"]), "latest": _iso(v["latest"])} for v in figures["versions"]
     ]
+    figures["current_since"] = _iso(figures["current_since"])
     return figures
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
