@@ -289,18 +289,29 @@ def test_admin_without_employee_sees_all_teams_but_cannot_claim(desk, client_for
     assert response.status_code == 409 and "not linked to an employee" in response.text
 
 
-def test_the_mention_page_says_in_words_what_the_verdict_flags_mean(
-    desk, client_for, session_factory
-):
+def _judged_as(desk, session_factory, **verdict_fields) -> int:
+    """A complaint listened to, its verdict then set to `verdict_fields`; its mention id."""
     angry = desk.post("dana_flies", COMPLAINT)
     desk.listen()
     mention_id = desk.mention_id(angry)
     with session_factory() as session:
         verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
-        # As SecondOpinionClassifier stores a long post whose sentiment the second model gave.
-        verdict.flags = [FLAG_TOO_LONG, FLAG_SECOND_OPINION_SENTIMENT, "<b>new_flag</b>"]
-        verdict.model_version = "minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7"
+        for name, value in verdict_fields.items():
+            setattr(verdict, name, value)
         session.commit()
+    return mention_id
+
+
+def test_the_mention_page_says_in_words_what_the_verdict_flags_mean(
+    desk, client_for, session_factory
+):
+    # As SecondOpinionClassifier stores a long post whose sentiment the second model gave.
+    mention_id = _judged_as(
+        desk,
+        session_factory,
+        flags=[FLAG_TOO_LONG, FLAG_SECOND_OPINION_SENTIMENT, "<b>new_flag</b>"],
+        model_version="minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7",
+    )
     page = client_for("agent").get(f"/mentions/{mention_id}").text
     assert (
         "model minilm-l6+second-opinion-mpnet+heads-0123456789-below-0.7 · too long: judged on "
@@ -312,15 +323,14 @@ def test_the_mention_page_says_in_words_what_the_verdict_flags_mean(
 def test_the_mention_page_says_how_sure_the_model_was_until_a_person_corrects_it(
     desk, client_for, session_factory
 ):
-    angry = desk.post("dana_flies", COMPLAINT)
-    desk.listen()
-    mention_id = desk.mention_id(angry)
-    with session_factory() as session:
-        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
-        verdict.sentiment = "negative"
-        verdict.sentiment_scores = {"negative": 0.912, "neutral": 0.05, "positive": 0.038}
-        verdict.complaint, verdict.complaint_score = True, 0.64
-        session.commit()
+    mention_id = _judged_as(
+        desk,
+        session_factory,
+        sentiment="negative",
+        sentiment_scores={"negative": 0.912, "neutral": 0.05, "positive": 0.038},
+        complaint=True,
+        complaint_score=0.64,
+    )
     sam = client_for("agent")
 
     def tags() -> str:
@@ -345,15 +355,15 @@ def test_the_mention_page_says_how_sure_the_model_was_until_a_person_corrects_it
 
 
 def test_a_post_with_nothing_to_judge_shows_no_figures(desk, client_for, session_factory):
-    angry = desk.post("dana_flies", COMPLAINT)
-    desk.listen()
-    mention_id = desk.mention_id(angry)
-    with session_factory() as session:
-        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == mention_id)).one()
-        # As the classifier stores an empty post: neutral by default, not judged.
-        verdict.flags, verdict.sentiment = [FLAG_EMPTY], "neutral"
-        verdict.sentiment_scores = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
-        verdict.complaint, verdict.complaint_score = False, 0.0
-        session.commit()
+    # As the classifier stores an empty post: neutral by default, not judged.
+    mention_id = _judged_as(
+        desk,
+        session_factory,
+        flags=[FLAG_EMPTY],
+        sentiment="neutral",
+        sentiment_scores={"negative": 0.0, "neutral": 1.0, "positive": 0.0},
+        complaint=False,
+        complaint_score=0.0,
+    )
     page = client_for("agent").get(f"/mentions/{mention_id}").text
     assert "not a complaint</span>" in page and 'class="sure' not in page
