@@ -18,7 +18,7 @@ from listener.classifying.locations import TRAINED_HEADS_SUBDIR, replace_model
 from listener.classifying.settings import ClassifierConfig, build_classifier, resolve_heads_dir
 from listener.store.db import session_scope
 from responders.cli import app
-from responders.cli.common import ConfigOption, Context, exits_cleanly_on_config_error, fail
+from responders.cli.common import ConfigOption, Context, exits_cleanly, fail
 from responders.cli.common import make_context as _make_context
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _classify(classifier: Classifier, texts: list, label: str):
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def classify(
     file: Path = typer.Argument(..., help="CSV with a header, JSONL, or plain text (one a line)."),
     text_column: str = typer.Option("text", "--text-column", help="Column/field with the text."),
@@ -97,7 +97,7 @@ def classify(
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def train(
     data: Path = typer.Option(
         DEFAULT_TRAINING_DATA,
@@ -272,7 +272,7 @@ def _who_uses(output: Path, settings: ClassifierConfig, data_dir: Path) -> str:
 
 
 @app.command("evaluate")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def evaluate_command(
     file: Path = typer.Argument(..., help="Labelled CSV or JSONL."),
     task: str = typer.Option(..., "--task", help="sentiment or complaint."),

@@ -14,6 +14,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 import config as config_package
@@ -78,8 +79,9 @@ def fail(message: str, code: int = EXIT_CONFIG_ERROR) -> typer.Exit:
     return typer.Exit(code)
 
 
-def exits_cleanly_on_config_error(func: Callable[P, R]) -> Callable[P, R]:
-    """Invalid configuration: print what is wrong and where, exit with code 2."""
+def exits_cleanly(func: Callable[P, R]) -> Callable[P, R]:
+    """Invalid configuration, or a database without our tables: print what is wrong and what to
+    do, exit with code 2. A database that cannot be used (down, refusing, locked): code 1."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -87,8 +89,24 @@ def exits_cleanly_on_config_error(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except ConfigError as exc:
             raise fail(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            if _is_missing_table(exc):
+                raise fail(
+                    f"the database has no mentiondesk tables yet ({reason}): run `mentiondesk "
+                    "db upgrade` with the same configuration, or `mentiondesk run`, which "
+                    "creates them"
+                ) from None
+            if isinstance(exc, OperationalError):
+                raise fail(f"cannot use the database: {reason}", code=1) from None
+            raise
 
     return wrapper
+
+
+def _is_missing_table(exc: DBAPIError) -> bool:
+    # SQLite says "no such table"; PostgreSQL's driver raises UndefinedTable (SQLSTATE 42P01).
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
 
 
 @dataclass

@@ -17,7 +17,7 @@ from responders.cli import app
 from responders.cli.common import (
     DEMO_CONFIG,
     DEMO_DATA_DIR,
-    exits_cleanly_on_config_error,
+    exits_cleanly,
     fail,
     logging_to_stderr,
     use_demo_credentials,
@@ -33,7 +33,7 @@ DEMO_SANDBOX_PORT = 8401  # demo.toml's api_base_url points here
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def demo(
     posts_per_minute: float = typer.Option(6.0, help="How fast the sandbox's customers post."),
     backlog: int = typer.Option(

@@ -27,7 +27,7 @@ from responders.cli import app
 from responders.cli.common import (
     EXIT_CONFIG_ERROR,
     ConfigOption,
-    exits_cleanly_on_config_error,
+    exits_cleanly,
     fail,
     make_context,
 )
@@ -59,7 +59,7 @@ def _from_file(path: Path) -> dict[str, Any]:
 
 
 @events_app.command("create")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def create(
     name: str = typer.Argument(..., help="Unique; how the other commands refer to the event."),
     starts: str | None = typer.Option(None, "--starts", help="2026-12-03 or 2026-12-03T09:00Z."),
@@ -117,7 +117,7 @@ def create(
 
 
 @events_app.command("list")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def list_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     config: Path = ConfigOption,
@@ -150,7 +150,7 @@ def list_(
 
 
 @events_app.command("show")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def show(
     name: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -182,7 +182,7 @@ def show(
 
 
 @events_app.command("invite")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def invite_(
     name: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -208,7 +208,7 @@ def invite_(
 
 
 @events_app.command("report")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def report(
     name: str = typer.Argument(...),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -18,7 +18,7 @@ from listener.tracking import TrackingSource, build_tracking_sources, tracked_br
 from responders.cli import app
 from responders.cli.common import (
     ConfigOption,
-    exits_cleanly_on_config_error,
+    exits_cleanly,
     fail,
     logging_to_stderr,
     make_context,
@@ -32,7 +32,7 @@ app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def db_upgrade(config: Path = ConfigOption) -> None:
     """Create or upgrade the database schema (Alembic) to the newest version."""
     ctx = make_context(config)
@@ -42,7 +42,7 @@ def db_upgrade(config: Path = ConfigOption) -> None:
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def poll(
     config: Path = ConfigOption,
     once: bool = typer.Option(False, "--once", help="Poll each source once, then exit."),
@@ -78,7 +78,7 @@ def _describe(outcome: polling.PollOutcome) -> str:
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def run(
     config: Path = ConfigOption,
     web_port: int = typer.Option(8000, "--web-port", help="Port of the web dashboard."),
@@ -144,7 +144,7 @@ def wait_for_ctrl_c() -> None:
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def stats(
     config: Path = ConfigOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -175,7 +175,7 @@ def stats(
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def status(
     config: Path = ConfigOption,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from config.people import ALWAYS, EmployeeConfig
 from listener.store.db import session_scope
 from responders.cli import app
-from responders.cli.common import ConfigOption, exits_cleanly_on_config_error, fail, make_context
+from responders.cli.common import ConfigOption, exits_cleanly, fail, make_context
 from responders.cli.terminal import one_line
 from responders.employees.service import (
     UnknownEmployee,
@@ -44,7 +44,7 @@ def _transaction(config: Path | None) -> Iterator[Session]:
 
 
 @employees_app.command("add")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def employees_add(
     email: str = typer.Argument(..., help="Unique; how commands refer to the person."),
     name: str = typer.Option(..., "--name"),
@@ -82,7 +82,7 @@ def employees_add(
 
 
 @employees_app.command("list")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def employees_list(
     as_json: bool = typer.Option(False, "--json"), config: Path = ConfigOption
 ) -> None:
@@ -121,21 +121,21 @@ def _switch(email: str, away: bool, config: Path | None) -> None:
 
 
 @employees_app.command("away")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def employees_away(email: str, config: Path = ConfigOption) -> None:
     """Take someone out of assignment (holiday, sick, busy)."""
     _switch(email, True, config)
 
 
 @employees_app.command("back")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def employees_back(email: str, config: Path = ConfigOption) -> None:
     """Put someone back into assignment."""
     _switch(email, False, config)
 
 
 @app.command("inbox")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def inbox_command(
     employee: str | None = typer.Option(None, "--employee", help="Only this person's (email)."),
     as_json: bool = typer.Option(False, "--json"),
@@ -177,7 +177,7 @@ def _act(config: Path | None, action: Callable[[Session], str]) -> None:
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def claim(
     mention_id: int,
     employee: str = typer.Option(..., "--employee", help="Who takes it (email)."),
@@ -194,7 +194,7 @@ def claim(
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def transfer(
     mention_id: int,
     to: str = typer.Option(..., "--to", help="The new holder (email)."),
@@ -219,7 +219,7 @@ def transfer(
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def resolve(
     mention_id: int,
     by: str | None = typer.Option(None, "--by", help="Who resolves it (email), for history."),

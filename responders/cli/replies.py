@@ -15,7 +15,7 @@ from responders.cli import app
 from responders.cli.common import (
     ConfigOption,
     Context,
-    exits_cleanly_on_config_error,
+    exits_cleanly,
     fail,
     logging_to_stderr,
     make_context,
@@ -31,7 +31,7 @@ EDITOR_TEMPLATE = "\n# Write your reply above. Lines starting with '#' are dropp
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def reply(
     mention_id: int = typer.Argument(..., help="The mention to answer (its id in the inbox)."),
     text: str | None = typer.Option(None, "--text", "-t", help="The reply, as you wrote it."),
@@ -67,7 +67,7 @@ def reply(
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def outbox(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON array."),
     limit: int = typer.Option(50, "--limit", min=1, max=1000),

@@ -8,14 +8,14 @@ from pathlib import Path
 import typer
 
 from responders.cli import app
-from responders.cli.common import ConfigOption, exits_cleanly_on_config_error, fail, make_context
+from responders.cli.common import ConfigOption, exits_cleanly, fail, make_context
 from responders.reports.period import PeriodError, parse_period
 from responders.reports.service import build_report
 from responders.reports.text import render_text
 
 
 @app.command()
-@exits_cleanly_on_config_error
+@exits_cleanly
 def report(
     since: str | None = typer.Option(None, "--since", help="First day, YYYY-MM-DD (UTC)."),
     until: str | None = typer.Option(None, "--until", help="Last day, included, YYYY-MM-DD."),

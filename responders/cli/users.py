@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from listener.store.db import session_scope
 from responders.cli import app
-from responders.cli.common import ConfigOption, exits_cleanly_on_config_error, fail, make_context
+from responders.cli.common import ConfigOption, exits_cleanly, fail, make_context
 from responders.users import passwords
 from responders.users import service as users
 from responders.users.models import ROLES
@@ -64,7 +64,7 @@ def _now() -> datetime:
 
 
 @users_app.command("create")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def users_create(
     email: str = typer.Argument(..., help="The login; an employee with it is linked."),
     role: str | None = typer.Option(
@@ -85,7 +85,7 @@ def users_create(
 
 
 @users_app.command("set-password")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def users_set_password(
     email: str,
     password_stdin: bool = PasswordStdin,
@@ -102,7 +102,7 @@ def users_set_password(
 
 
 @users_app.command("set-role")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def users_set_role(email: str, role: str, config: Path = ConfigOption) -> None:
     """Change a user's role (agent, manager, admin)."""
     with _transaction(config) as session:
@@ -111,7 +111,7 @@ def users_set_role(email: str, role: str, config: Path = ConfigOption) -> None:
 
 
 @users_app.command("list")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def users_list(as_json: bool = typer.Option(False, "--json"), config: Path = ConfigOption) -> None:
     """Every login with its role and employee."""
     with _transaction(config) as session:
@@ -137,7 +137,7 @@ def users_list(as_json: bool = typer.Option(False, "--json"), config: Path = Con
 
 
 @token_app.command("create")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def token_create(
     email: str,
     name: str = typer.Option(..., "--name", help="What the token is for, e.g. 'CRM sync'."),
@@ -153,7 +153,7 @@ def token_create(
 
 
 @token_app.command("list")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def token_list(email: str, config: Path = ConfigOption) -> None:
     """A user's tokens: id, name, first characters, last use, revoked."""
     with _transaction(config) as session:
@@ -165,7 +165,7 @@ def token_list(email: str, config: Path = ConfigOption) -> None:
 
 
 @token_app.command("revoke")
-@exits_cleanly_on_config_error
+@exits_cleanly
 def token_revoke(token_id: int, config: Path = ConfigOption) -> None:
     """Revoke a token by its id (from `users token list`)."""
     with _transaction(config) as session:

@@ -164,3 +164,23 @@ def test_inbox_shows_the_verdict_and_escapes_what_strangers_wrote(session, run) 
         "verdict_flags": ["too_long"],
     }
     assert items[calm.id]["sentiment"] is None and items[calm.id]["verdict_flags"] == []
+
+
+def test_a_database_without_tables_or_out_of_reach_is_said_so_not_a_traceback(
+    tmp_path, config_file
+) -> None:
+    def inbox(url: str):
+        env = {"DATABASE_URL": url, "MENTIONDESK_CONFIG": str(config_file)}
+        return CliRunner().invoke(app, ["inbox"], env=env)
+
+    fresh = inbox(f"sqlite:///{tmp_path / 'new.db'}")
+    assert (
+        fresh.exit_code == 2 and fresh.exception is None or isinstance(fresh.exception, SystemExit)
+    )
+    assert (
+        "error: the database has no mentiondesk tables yet (no such table: mentions): run "
+        "`mentiondesk db upgrade` with the same configuration" in fresh.stderr
+    )
+    unreachable = inbox("postgresql://postgres@127.0.0.1:1/nothing")  # nothing listens on port 1
+    assert unreachable.exit_code == 1
+    assert "error: cannot use the database: connection failed:" in unreachable.stderr
