@@ -367,3 +367,19 @@ def test_a_post_with_nothing_to_judge_shows_no_figures(desk, client_for, session
     )
     page = client_for("agent").get(f"/mentions/{mention_id}").text
     assert "not a complaint</span>" in page and 'class="sure' not in page
+
+
+def test_the_history_of_a_thread_says_which_post_each_event_was_about(desk, client_for):
+    first = desk.post("gate_lice_guy", "@northwindair cancelled at the gate. CANCELLED.")
+    desk.listen()
+    later = desk.post(
+        "gate_lice_guy", "@northwindair still sitting here, 2h now", in_reply_to_id=first.id
+    )
+    desk.listen()
+    first_id, later_id = desk.mention_id(first), desk.mention_id(later)
+    page = client_for("agent").get(f"/mentions/{first_id}").text
+    history = page[page.index('id="history-title"') :]
+    # Two routes, two assignments: the later post's is marked as its own, linked.
+    assert history.count("<strong>assign</strong>") == 2
+    assert f'· <a href="/mentions/{later_id}">#{later_id}</a>' in history
+    assert f'href="/mentions/{first_id}">#{first_id}<' not in history  # this page's own post
