@@ -32,6 +32,18 @@ MODEL_SUBDIRS = (ADAPTER_SUBDIR, TUNED_ENCODER_SUBDIR, BLEND_SUBDIR, BRIDGED_SUB
 _MODEL_PARTS = (WEIGHTS_FILE, TOPIC_BRIDGE_FILE, *MODEL_SUBDIRS)
 
 
+def copy_model(source: Path, target: Path) -> None:
+    """Copy the model in `source` (heads.json and its parts) into the empty folder `target`."""
+    import shutil
+
+    for name in (METADATA_FILE, *_MODEL_PARTS):
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, target / name)
+        elif path.is_file():
+            shutil.copy2(path, target / name)
+
+
 def replace_model(folder: Path, save: Callable[[Path], None]) -> None:
     """Put the model that `save(folder)` writes in `folder`, in place of the one there.
 

@@ -146,6 +146,12 @@ def train(
         help="Retrain nothing: give the fine-tuned model in --output, trained before one-pass "
         "verdicts, the bridge that lets it judge in one encoder pass (a few minutes).",
     ),
+    topics_only: bool = typer.Option(
+        False,
+        "--topics-only",
+        help="Retrain nothing: a copy of the model the desk uses, with the posts staff filed "
+        "under each configured topic as more examples of it (seconds; --data is not read).",
+    ),
     config: Path = ConfigOption,
 ) -> None:
     """Train the sentiment and complaint model; progress and held-out figures on stderr."""
@@ -170,6 +176,9 @@ def train(
     settings = _classifier_config(ctx)
     if settings.sequence_classification_model:
         raise fail("the configured classifier is a complete model; there are no heads to train")
+    if topics_only:
+        _learn_topics_only(ctx, settings, output or ctx.settings.data_dir / TRAINED_HEADS_SUBDIR)
+        return
     if not data.is_dir():
         raise fail(f"{data}: training data folder not found (pass --data DIR)")
     sets = read_data_folder(data)
@@ -257,6 +266,34 @@ def _corrections(
             err=True,
         )
     return sets, examples
+
+
+def _learn_topics_only(ctx: Context, settings: ClassifierConfig, output: Path) -> None:
+    """`train --topics-only`: the model in use, copied with the topic corrections' posts."""
+    from listener.classifying.heads import store_topic_examples
+    from listener.classifying.locations import copy_model
+
+    source = resolve_heads_dir(settings, ctx.settings.data_dir)
+    labelled, examples = _corrections(ctx, settings)
+    if labelled:
+        typer.echo(
+            f"{sum(len(s.texts) for s in labelled)} sentiment and complaint correction(s) are "
+            "not learned with --topics-only: train without it for those",
+            err=True,
+        )
+
+    def save(folder: Path) -> None:
+        copy_model(source, folder)
+        store_topic_examples(folder, examples)
+
+    replace_model(output, save)
+    version = build_classifier(settings.model_copy(update={"heads": output})).version
+    filed = sum(len(texts) for texts in examples.values())
+    typer.echo(
+        f"{source} with {filed} post(s) filed under {len(examples)} topic(s) written to {output} "
+        f"(model {version})"
+    )
+    typer.echo(_who_uses(output, settings, ctx.settings.data_dir), err=True)
 
 
 def _who_uses(output: Path, settings: ClassifierConfig, data_dir: Path) -> str:

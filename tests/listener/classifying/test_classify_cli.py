@@ -301,6 +301,45 @@ def test_train_keeps_posts_staff_filed_under_a_topic_as_examples_of_it(
     assert _jsonl(after.stdout)[0]["topic"] == "lost_luggage"
 
 
+def test_train_topics_only_copies_the_model_in_use_with_the_filed_posts(
+    runner: CliRunner, tmp_path: Path, session: Session, database_url: str
+) -> None:
+    belt = "@northwindair the belt stopped and half of us are still waiting"
+    (belt_id,) = _store_one(session, belt)
+    record_correction(session, belt_id, "topic", "lost_luggage", "ana@desk")
+    record_correction(session, belt_id, "sentiment", "negative", "ana@desk")
+    session.commit()
+    config = tmp_path / "mentiondesk.toml"
+    config.write_text(
+        '[[brands]]\nname = "Northwind Air"\nnames = ["Northwind Air"]\n'
+        f'[database]\nurl = "{database_url}"\n[classifier]\ntopic_threshold = 0.45\n' + TOPICS_TOML
+    )
+    args = ["train", "--topics-only", "--data", str(tmp_path / "no-such-folder")]
+    result = runner.invoke(app, [*args, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "data" / "heads"
+    # The bundled model, every part of it, with the filed post: a new version, still tuned.
+    assert (
+        f"{BUNDLED_HEADS_DIR} with 1 post(s) filed under 1 topic(s) written to {saved}"
+        in result.stdout
+    )
+    assert "1 sentiment and complaint correction(s) are not learned with --topics-only" in (
+        result.stderr
+    )
+    for part in ("heads.safetensors", "encoder", "untuned", "bridged", "topic-bridge.safetensors"):
+        assert (saved / part).exists(), part
+    metadata = json.loads((saved / "heads.json").read_text())
+    bundled = json.loads((BUNDLED_HEADS_DIR / "heads.json").read_text())
+    assert metadata.pop("topic_examples") == {"lost_luggage": [belt]}
+    assert metadata == {k: v for k, v in bundled.items() if k != "topic_examples"}
+
+    posts = tmp_path / "posts.txt"
+    posts.write_text(belt + "\n")
+    [verdict] = _jsonl(runner.invoke(app, ["classify", str(posts), "--config", str(config)]).stdout)
+    assert verdict["topic"] == "lost_luggage"
+    assert "+tuned+" in verdict["model"] and verdict["model"] != _bundled_version()
+
+
 def _labelled_folder(tmp_path: Path) -> Path:
     data = tmp_path / "labelled"
     data.mkdir()
