@@ -4,7 +4,8 @@ the next batch is judged with the new model, without a restart.
 The classifier is rebuilt when the heads.json of a model folder it reads changes (training moves
 it in last: locations.replace_model), the second opinion's included, or when the data folder gets
 a trained model where the bundled one was read. It costs a few stat calls a batch; the new weights
-load lazily, as at start-up.
+load lazily, as at start-up. A folder rewritten with the same model (the same version) keeps the
+one in memory.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ class ReloadingClassifier:
                         exc,
                     )
                     self._unloadable = signature
+                    return self._classifier
+                if rebuilt.version == self._classifier.version:
+                    # Rewritten with the same content (a copy put in place): keep the model in
+                    # memory, whose weights are loaded already.
+                    self._signature = signature
                     return self._classifier
                 logger.info(
                     "the model changed (%s): judging with %s from now on, not %s",

@@ -87,6 +87,24 @@ def test_a_running_desk_judges_with_the_retrained_model_from_its_next_batch(
     assert f"judging with {desk.version} from now on, not {first_version}" in caplog.text
 
 
+def test_the_same_model_put_in_place_again_keeps_the_one_in_memory(
+    trained: dict[str, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "data"
+    desk = desk_on_first_model(trained, data_dir)
+    desk.classify(TEXTS[:1])
+    in_memory = desk.current()
+    with caplog.at_level(logging.INFO, logger="listener.classifying.reloading"):
+        # A new heads.json (another inode), the same model: as `train --topics-only` with
+        # no topic corrections writes it.
+        replace_model(data_dir / "heads", trained["first"].heads.save)
+        desk.classify(TEXTS[:1])
+    assert desk.current() is in_memory  # its weights stay loaded
+    assert "the model changed" not in caplog.text
+    replace_model(data_dir / "heads", trained["retrained"].heads.save)
+    assert desk.current() is not in_memory
+
+
 def test_a_model_that_cannot_be_loaded_leaves_the_desk_on_the_one_it_has(
     trained: dict[str, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
