@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from config.classifier import UNSURE_BELOW
 from listener.classifying.models import Verdict
 from listener.store.models import STATUS_ROUTED, Author, Mention
 from responders.employees.models import Employee, Team, team_members
@@ -39,6 +40,12 @@ class QueueItem:
     topic: str | None
     # The verdict's flags, e.g. ("unsupported_language",): the desk warns that it was judged poorly.
     verdict_flags: tuple[str, ...] = ()
+    complaint_score: float | None = None
+
+    @property
+    def complaint_unsure(self) -> bool:
+        """Flagged a complaint, but the model was unsure (a high priority that may be wrong)."""
+        return bool(self.complaint) and (self.complaint_score or 0.0) < UNSURE_BELOW
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -60,6 +67,7 @@ def _base_query() -> tuple[Select, Any]:
             Verdict.sentiment,
             Verdict.topic,
             Verdict.flags,
+            Verdict.complaint_score,
         )
         .join(MentionRoute, MentionRoute.mention_id == Mention.id)
         .join(Author, Author.id == Mention.author_id)
@@ -94,10 +102,20 @@ def _items(session: Session, query: Select) -> list[QueueItem]:
             sentiment=sentiment,
             topic=topic,
             verdict_flags=tuple(flags or ()),
+            complaint_score=complaint_score,
         )
-        for mention, route, author, team, assignee_name, complaint, sentiment, topic, flags in (
-            session.execute(query)
-        )
+        for (
+            mention,
+            route,
+            author,
+            team,
+            assignee_name,
+            complaint,
+            sentiment,
+            topic,
+            flags,
+            complaint_score,
+        ) in session.execute(query)
     ]
 
 

@@ -383,3 +383,25 @@ def test_the_history_of_a_thread_says_which_post_each_event_was_about(desk, clie
     assert history.count("<strong>assign</strong>") == 2
     assert f'· <a href="/mentions/{later_id}">#{later_id}</a>' in history
     assert f'href="/mentions/{first_id}">#{first_id}<' not in history  # this page's own post
+
+
+def test_a_queue_row_marks_a_complaint_the_model_was_unsure_of(desk, client_for, session_factory):
+    unsure_id = _judged_as(desk, session_factory, complaint=True, complaint_score=0.64)
+    sure = desk.post(
+        "lee_waits", "@northwindair my flight was cancelled and no one told me. Awful."
+    )
+    desk.listen()
+    sure_id = desk.mention_id(sure)
+    with session_factory() as session:
+        verdict = session.scalars(select(Verdict).where(Verdict.mention_id == sure_id)).one()
+        assert verdict.complaint and verdict.complaint_score >= 0.7  # the model is sure of this one
+    client = client_for("admin")
+    rows = {i["mention_id"]: i for i in client.get("/api/queue").json()["team"]}
+    assert rows[unsure_id]["complaint_score"] == 0.64
+    page = client.get("/desk").text
+    row_of = dict(re.findall(r'data-mention-id="(\d+)">(.*?)</tr>', page, flags=re.S))
+    assert (
+        '<span class="tag tag-complaint tag-unsure" title="the model was unsure (64 %): read the '
+        'post">complaint?</span>'
+    ) in row_of[str(unsure_id)]
+    assert '<span class="tag tag-complaint">complaint</span>' in row_of[str(sure_id)]
