@@ -24,6 +24,7 @@ from listener.classifying.locations import (
     BRIDGED_SUBDIR,
     METADATA_FILE,
     TOPIC_BRIDGE_FILE,
+    copy_model,
 )
 from listener.classifying.training import (
     HeldOut,
@@ -163,11 +164,17 @@ def fit_bridges(
 
 
 def bridge_saved_model(
-    folder: Path, encoder: Encoder, sets: list[LabelledSet], *, cache: Path | None, say: Say
+    folder: Path,
+    into: Path,
+    encoder: Encoder,
+    sets: list[LabelledSet],
+    *,
+    cache: Path | None,
+    say: Say,
 ) -> None:
-    """Give a blended model trained before bridging its bridges, in place, without retraining."""
-    heads = Heads.load(folder)
-    metadata = heads.metadata
+    """The blended model in `folder`, trained before bridging, with its bridges: written to the
+    empty folder `into` (to be put in place whole: locations.replace_model), without retraining."""
+    metadata = Heads.load(folder).metadata
     if not metadata.blend_heads:
         raise ValueError(
             f"the model in {folder} blends no untuned heads, so there is nothing to bridge: "
@@ -181,7 +188,8 @@ def bridge_saved_model(
         cache,
         say,
     )
-    bridged.save(folder / BRIDGED_SUBDIR)
-    topic_bridge.save(folder / TOPIC_BRIDGE_FILE)
+    copy_model(folder, into)
+    bridged.save(into / BRIDGED_SUBDIR)
+    topic_bridge.save(into / TOPIC_BRIDGE_FILE)
     metadata.bridged_heads, metadata.topic_bridge = BRIDGED_SUBDIR, TOPIC_BRIDGE_FILE
-    (folder / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    (into / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")

@@ -14,7 +14,12 @@ import typer
 from listener.classifying.datasets import InputError, read_labelled, read_posts
 from listener.classifying.errors import ModelUnavailable
 from listener.classifying.labels import TASKS
-from listener.classifying.locations import TRAINED_HEADS_SUBDIR, replace_model
+from listener.classifying.locations import (
+    METADATA_FILE,
+    TRAINED_HEADS_SUBDIR,
+    copy_model,
+    replace_model,
+)
 from listener.classifying.settings import ClassifierConfig, build_classifier, resolve_heads_dir
 from listener.store.db import session_scope
 from responders.cli import app
@@ -195,8 +200,16 @@ def train(
 
     cache = cache or data_dir / "embedding-cache.safetensors"
     if bridge_only:
-        try:
-            bridge_saved_model(output, encoder, sets, cache=cache, say=say)
+        if not (output / METADATA_FILE).is_file():
+            raise fail(
+                f"{output}: no model there to bridge (no {METADATA_FILE}); pass --output DIR"
+            )
+
+        def bridged(folder: Path) -> None:
+            bridge_saved_model(output, folder, encoder, sets, cache=cache, say=say)
+
+        try:  # a desk judging with the model meanwhile sees it whole, before or after
+            replace_model(output, bridged)
         except (ValueError, ModelUnavailable) as exc:
             raise fail(str(exc)) from None
         version = build_classifier(settings.model_copy(update={"heads": output})).version
@@ -271,7 +284,6 @@ def _corrections(
 def _learn_topics_only(ctx: Context, settings: ClassifierConfig, output: Path) -> None:
     """`train --topics-only`: the model in use, copied with the topic corrections' posts."""
     from listener.classifying.heads import store_topic_examples
-    from listener.classifying.locations import copy_model
 
     source = resolve_heads_dir(settings, ctx.settings.data_dir)
     labelled, examples = _corrections(ctx, settings)

@@ -405,11 +405,18 @@ def test_train_bridge_only_refuses_a_model_without_untuned_heads(
         app, ["train", "--bridge-only", "--data", str(data), "--output", str(heads_only)]
     )
     assert result.exit_code == 2
-    assert "blends no untuned heads, so there is nothing to bridge" in result.stderr
+    assert (
+        f"the model in {heads_only} blends no untuned heads, so there is nothing to bridge"
+        in " ".join(result.stderr.split())
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no scratch
     missing = runner.invoke(
         app, ["train", "--bridge-only", "--data", str(data), "--output", str(tmp_path / "none")]
     )
-    assert missing.exit_code == 2 and "no trained heads in" in missing.stderr
+    assert (
+        missing.exit_code == 2
+        and "none: no model there to bridge (no heads.json)" in missing.stderr
+    )
 
 
 def test_train_without_data_exits_2(runner: CliRunner, tmp_path: Path) -> None:
