@@ -33,7 +33,7 @@ from listener.classifying.encoder import (
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
-from listener.classifying.locations import TUNED_ENCODER_FILE
+from listener.classifying.locations import TUNED_ENCODER_FILE, complete_model_files
 from listener.classifying.precision import checked, forward_context, prepare, version_suffix
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
@@ -288,6 +288,20 @@ def map_labels(id2label: Mapping[int, str], overrides: Mapping[str, str]) -> dic
     return mapped
 
 
+def _files_fingerprint(files: list[Path], *, default: str) -> str:
+    """sha256 over the files' names and bytes (a retrained model keeps its config.json, so the
+    weights must count): a few hundred milliseconds for a base-sized model, once per load."""
+    digest = hashlib.sha256()
+    if not files:
+        digest.update(default.encode())
+    for path in files:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()[:10]
+
+
 class SequenceClassifier(ScreeningClassifier):
     """A complete model. Without complaint labels, the complaint score is P(negative)."""
 
@@ -311,12 +325,7 @@ class SequenceClassifier(ScreeningClassifier):
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
-        config_file = Path(self.location) / "config.json"
-        fingerprint = (
-            hashlib.sha256(config_file.read_bytes()).hexdigest()[:10]
-            if config_file.is_file()
-            else hashlib.sha256(name.encode()).hexdigest()[:10]
-        )
+        fingerprint = _files_fingerprint(complete_model_files(self.location), default=name)
         self.version = f"{short_name(name)}+seqcls-{fingerprint}{version_suffix(precision)}"
 
     def _load(self):

@@ -69,3 +69,12 @@ def replace_model(folder: Path, save: Callable[[Path], None]) -> None:
         (scratch / METADATA_FILE).replace(folder / METADATA_FILE)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def complete_model_files(location: str) -> list[Path]:
+    """The files of a complete (sequence-classification) model folder that its verdicts depend
+    on: its config, weights and tokenizer, not its docs. None for a hub id without a folder."""
+    folder = Path(location)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md")

@@ -3,9 +3,10 @@ the next batch is judged with the new model, without a restart.
 
 The classifier is rebuilt when the heads.json of a model folder it reads changes (training moves
 it in last: locations.replace_model), the second opinion's included, or when the data folder gets
-a trained model where the bundled one was read. It costs a few stat calls a batch; the new weights
-load lazily, as at start-up. A folder rewritten with the same model (the same version) keeps the
-one in memory.
+a trained model where the bundled one was read. A complete model in a local folder is rebuilt when
+any of its files changes: move the old folder away and the new one in (while none is there, the
+model in memory keeps judging). It costs a few stat calls a batch; the new weights load lazily,
+as at start-up. A folder rewritten with the same model (the same version) keeps the one in memory.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from listener.classifying.classifier import Classifier, Progress, Verdict
-from listener.classifying.locations import METADATA_FILE
+from listener.classifying.encoder import resolve_encoder_location
+from listener.classifying.locations import METADATA_FILE, complete_model_files
 from listener.classifying.settings import ClassifierConfig, build_classifier, resolve_heads_dir
 
 logger = logging.getLogger(__name__)
@@ -33,31 +35,52 @@ class ReloadingClassifier:
         self._config = config
         self._data_dir = data_dir
         self._lock = threading.Lock()
+        # Complete models read from a local folder: a missing folder is then one being swapped.
+        complete = [config.sequence_classification_model]
+        if config.second_opinion is not None:
+            complete.append(config.second_opinion.sequence_classification_model)
+        self._local_complete_models = {
+            Path(resolve_encoder_location(name))
+            for name in complete
+            if name and Path(resolve_encoder_location(name)).is_dir()
+        }
         self._signature = self._model_signature()
         self._unloadable: Signature = None  # a changed model that failed to load, not retried
         self._classifier = build_classifier(config, data_dir=data_dir)
 
-    def _model_folders(self) -> list[Path]:
-        """The heads folders the classifier reads: the first model's, and the second opinion's
-        (a complete sequence-classification model has none to follow)."""
-        folders = []
-        if not self._config.sequence_classification_model:
-            folders.append(resolve_heads_dir(self._config, self._data_dir))
+    def _watched_files(self) -> list[Path] | None:
+        """The files whose change means a new model: each heads folder's heads.json, and every
+        file of a complete model in a local folder (a hub id has none). None while a local
+        complete model's folder is missing (mid-swap)."""
+        files: list[Path] = []
         opinion = self._config.second_opinion
-        if opinion is not None and opinion.heads is not None:
-            folders.append(opinion.heads)
-        return folders
+        models = [(self._config.sequence_classification_model, None)]
+        if opinion is not None:
+            models.append((opinion.sequence_classification_model, opinion.heads))
+        for index, (complete, heads) in enumerate(models):
+            if complete:
+                location = Path(resolve_encoder_location(complete))
+                if location in self._local_complete_models and not location.is_dir():
+                    return None
+                files.extend(complete_model_files(str(location)))
+            elif index == 0:
+                files.append(resolve_heads_dir(self._config, self._data_dir) / METADATA_FILE)
+            elif heads is not None:
+                files.append(heads / METADATA_FILE)
+        return files
 
     def _model_signature(self) -> Signature:
-        """Which heads.json files the models come from, and which version of each."""
+        """Which files the models come from, and which version of each."""
+        files = self._watched_files()
+        if files is None:
+            return None
         signature = []
-        for folder in self._model_folders():
-            metadata = folder / METADATA_FILE
+        for path in files:
             try:
-                found = metadata.stat()
+                found = path.stat()
             except OSError:
                 return None  # mid-replacement or removed: keep judging with the models in memory
-            signature.append((str(metadata), found.st_ino, found.st_mtime_ns, found.st_size))
+            signature.append((str(path), found.st_ino, found.st_mtime_ns, found.st_size))
         return tuple(signature) or None
 
     def current(self) -> Classifier:

@@ -4,10 +4,13 @@ judges its next batch with the new model (tiny models trained here)."""
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
+from transformers import BertForSequenceClassification
 
 from config.classifier import SecondOpinion
 from listener.classifying.encoder import Encoder
@@ -23,6 +26,7 @@ from tests.listener.classifying.test_tiny_model import (
     POSITIVE,
     _tiny_sets,
     make_tiny_encoder,
+    make_tiny_sequence_model,
     tiny_heads_options,
 )
 
@@ -103,6 +107,34 @@ def test_the_same_model_put_in_place_again_keeps_the_one_in_memory(
     assert "the model changed" not in caplog.text
     replace_model(data_dir / "heads", trained["retrained"].heads.save)
     assert desk.current() is not in_memory
+
+
+def test_a_complete_model_swapped_into_its_folder_is_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    labels = {0: "negative", 1: "neutral", 2: "positive"}
+    folder = make_tiny_sequence_model(tmp_path / "model", labels)
+    desk = ReloadingClassifier(
+        ClassifierConfig(sequence_classification_model=str(folder), precision="fp32")
+    )
+    before = desk.classify(TEXTS)
+    first_version = desk.version
+    # Retrained elsewhere (other weights, the same config.json), then moved in: the old folder
+    # away first, so for a moment there is none; the desk keeps judging meanwhile.
+    model = BertForSequenceClassification.from_pretrained(folder)
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([-3.0, 0.0, 3.0]))
+    retrained = shutil.copytree(folder, tmp_path / "retrained")
+    model.save_pretrained(retrained)
+    folder.rename(tmp_path / "old")
+    assert desk.classify(TEXTS[:1])[0].model_version == first_version
+    retrained.rename(folder)
+    with caplog.at_level(logging.INFO, logger="listener.classifying.reloading"):
+        after = desk.classify(TEXTS)
+    assert desk.version != first_version and {v.model_version for v in after} == {desk.version}
+    assert [v.sentiment for v in after] != [v.sentiment for v in before]
+    assert {v.sentiment for v in after} == {"positive"}  # what the new bias says
+    assert f"judging with {desk.version} from now on, not {first_version}" in caplog.text
 
 
 def test_a_model_that_cannot_be_loaded_leaves_the_desk_on_the_one_it_has(

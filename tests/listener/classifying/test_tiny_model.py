@@ -4,6 +4,7 @@ sequence-classification model read through its id2label. Nothing is downloaded."
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -321,6 +322,28 @@ def test_missing_local_model_folder_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(Exception, match="cannot load model"):
         classifier.classify(["hello"])
+
+
+def test_a_retrained_complete_model_gets_a_new_version_though_its_config_is_the_same(
+    tmp_path: Path,
+) -> None:
+    labels = {0: "negative", 1: "neutral", 2: "positive"}
+
+    def version_of(folder: Path) -> str:
+        return build_classifier(ClassifierConfig(sequence_classification_model=str(folder))).version
+
+    first = make_tiny_sequence_model(tmp_path / "m", labels)
+    before = version_of(first)
+    # Retrained: other weights, saved with the same config.json and tokenizer.
+    model = BertForSequenceClassification.from_pretrained(first)
+    with torch.no_grad():
+        model.classifier.weight.add_(0.1)
+    retrained = shutil.copytree(first, tmp_path / "retrained" / "m")
+    model.save_pretrained(retrained)
+    assert (first / "config.json").read_bytes() == (retrained / "config.json").read_bytes()
+    assert version_of(retrained) != before
+    (first / "README.md").write_text("notes about the model")  # docs do not change verdicts
+    assert version_of(first) == before
 
 
 def test_sequence_classification_model_maps_labels_through_id2label(tmp_path: Path) -> None:
