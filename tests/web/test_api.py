@@ -50,6 +50,14 @@ def test_reply_through_the_api(desk, client_for, token_for, web_users):
     assert mention_id in [i["mention_id"] for i in queue["mine"] + queue["team"]]
     detail = api.get(f"/api/mentions/{mention_id}", headers=headers).json()
     assert detail["author_handle"] == "dana_flies" and detail["verdict"]["complaint"] is True
+    # The model's figures come with its labels, for integrations that weigh them.
+    verdict = detail["verdict"]
+    assert set(verdict["sentiment_scores"]) == {"negative", "neutral", "positive"}
+    assert (
+        max(verdict["sentiment_scores"], key=verdict["sentiment_scores"].get)
+        == (verdict["sentiment"])
+    )
+    assert verdict["complaint_score"] >= 0.5 and verdict["flags"] == []
 
     too_long = api.post(
         f"/api/mentions/{mention_id}/reply", headers=headers, json={"text": "x" * 300}

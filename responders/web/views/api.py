@@ -61,8 +61,14 @@ class OutboxEntry(BaseModel):
 
 class VerdictOut(BaseModel):
     sentiment: str
+    # The model's probabilities (a corrected field keeps the model's figures beside the person's
+    # label; `corrected` says a person changed something).
+    sentiment_scores: dict[str, float]
     complaint: bool
+    complaint_score: float
     topic: str | None
+    # Why the verdict may be poor, or which model gave part of it (e.g. "unsupported_language").
+    flags: list[str]
     model_version: str
     corrected: bool
 
@@ -179,8 +185,11 @@ def mention_detail(mention_id: int, _user: Agent, session: Db) -> MentionOut:
         due_at=route.due_at if route else None,
         verdict=VerdictOut(
             sentiment=verdict.sentiment,
+            sentiment_scores=verdict.sentiment_scores,
             complaint=verdict.complaint,
+            complaint_score=verdict.complaint_score,
             topic=verdict.topic,
+            flags=list(verdict.flags or ()),
             model_version=verdict.model_version,
             corrected=verdict.corrected_at is not None,
         )
