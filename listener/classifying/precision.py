@@ -8,6 +8,7 @@ int8 quantises each linear layer's weights per output channel, and its activatio
 
 from __future__ import annotations
 
+import warnings
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
@@ -75,11 +76,16 @@ def prepare(model: PreTrainedModel, precision: str) -> PreTrainedModel:
     if precision == "int8":
         # Per-channel weights: one scale per output row, so a row of small weights is not
         # rounded to a few levels of the layer's largest (mean cosine 0.97 instead of 0.93).
-        return torch.ao.quantization.quantize_dynamic(
-            model,
-            {torch.nn.Linear: per_channel_dynamic_qconfig},
-            mapping={torch.nn.Linear: int8_linear_class()},
-        )
+        with warnings.catch_warnings():
+            # torch 2.13 marks its eager int8 (torch.ao) deprecated; torch is pinned, so that
+            # is for us to act on when we upgrade, not a line in every user's log at start-up.
+            warnings.filterwarnings("ignore", message=".*torch.ao.quantization is deprecated")
+            warnings.filterwarnings("ignore", message=".*quantized tensor creation functions")
+            return torch.ao.quantization.quantize_dynamic(
+                model,
+                {torch.nn.Linear: per_channel_dynamic_qconfig},
+                mapping={torch.nn.Linear: int8_linear_class()},
+            )
     return model
 
 
