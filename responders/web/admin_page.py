@@ -110,7 +110,30 @@ def classifier(session: Session) -> dict[str, Any]:
         "current_since": since,
         "corrections": session.scalar(select(func.count()).select_from(Correction)) or 0,
         "corrections_since_current": _corrections_since(session, since),
+        "recent_corrections": recent_corrections(session),
     }
+
+
+def recent_corrections(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest corrections, for a person to check the labels training will learn from."""
+    rows = session.execute(
+        select(Correction, Mention.text)
+        .join(Mention, Mention.id == Correction.mention_id)
+        .order_by(Correction.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "mention_id": correction.mention_id,
+            "field": correction.field,
+            "old": correction.old,
+            "new": correction.new,
+            "by": correction.corrected_by,
+            "at": correction.created_at,
+            "text": text,
+        }
+        for correction, text in rows
+    ]
 
 
 def _corrections_since(session: Session, since: datetime | None) -> int:

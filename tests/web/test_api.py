@@ -198,3 +198,37 @@ def test_the_admin_sees_how_many_corrections_no_model_has_yet(
     assert (figures["corrections"], figures["corrections_since_current"]) == (2, 1)
     page = client_for("admin").get("/admin").text
     assert '<strong id="corrections-new">1</strong> since the current model began judging' in page
+
+
+def test_the_admin_sees_the_newest_corrections_with_the_posts_escaped(
+    desk, client_for, token_for, session_factory
+):
+    hostile = '<img src=x onerror="alert(1)"> @northwindair lost my bag'
+    post = desk.post("mallory", hostile)
+    desk.listen()
+    mention_id = desk.mention_id(post)
+    api, headers = client_for(None), token_for("agent")
+    for field, value in (("complaint", False), ("topic", "refund"), ("topic", "lost_luggage")):
+        response = api.post(
+            f"/api/mentions/{mention_id}/corrections",
+            headers=headers,
+            json={"field": field, "value": value},
+        )
+        assert response.status_code == 200
+    figures = api.get("/api/admin/classifier", headers=token_for("admin")).json()
+    newest = [(c["field"], c["old"], c["new"], c["by"]) for c in figures["recent_corrections"]]
+    assert newest == [
+        ("topic", "refund", "lost_luggage", "sam@northwind.example"),
+        ("topic", newest[1][1], "refund", "sam@northwind.example"),
+        ("complaint", "true", "false", "sam@northwind.example"),
+    ]
+    assert figures["recent_corrections"][0]["text"] == hostile
+    page = client_for("admin").get("/admin").text
+    table = page[
+        page.index('id="recent-corrections"') : page.index(
+            "</table>", page.index('id="recent-corrections"')
+        )
+    ]
+    assert table.count("<tr>") == 4  # the header and three corrections
+    assert "refund → <strong>lost_luggage</strong>" in table
+    assert "<img" not in table and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in table

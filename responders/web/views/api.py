@@ -338,12 +338,16 @@ def api_sources(request: Request, _user: Admin, session: Db) -> list[dict[str, A
 def api_classifier(_user: Admin, session: Db) -> dict[str, Any]:
     """The classifier's current version and when it began judging, verdict counts (by
     sentiment, flag and model version), each version's verdicts and how many people corrected,
-    and the corrections: all, and those made since the current version began judging."""
+    and the corrections: all, those made since the current version began judging, and the
+    newest (to check the labels training will learn from)."""
     figures = classifier_figures(session)
     figures["versions"] = [
         {**v, "first": _iso(v["first"]), "latest": _iso(v["latest"])} for v in figures["versions"]
     ]
     figures["current_since"] = _iso(figures["current_since"])
+    figures["recent_corrections"] = [
+        {**c, "at": _iso(c["at"])} for c in figures["recent_corrections"]
+    ]
     return figures
 
 
