@@ -33,7 +33,11 @@ from listener.classifying.encoder import (
 from listener.classifying.fitting import predict_probabilities
 from listener.classifying.heads import Heads, HeadsUnavailable, adjust_sentiment, blend
 from listener.classifying.labels import NEUTRAL, SENTIMENTS
-from listener.classifying.locations import TUNED_ENCODER_FILE, complete_model_files
+from listener.classifying.locations import (
+    TUNED_ENCODER_FILE,
+    complete_model_files,
+    digest_files,
+)
 from listener.classifying.precision import checked, forward_context, prepare, version_suffix
 from listener.classifying.screening import ScreeningRules, screen
 from listener.classifying.topics import TopicMatcher
@@ -294,11 +298,7 @@ def _files_fingerprint(files: list[Path], *, default: str) -> str:
     digest = hashlib.sha256()
     if not files:
         digest.update(default.encode())
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+    digest_files(digest, [(path.name, path) for path in files])
     return digest.hexdigest()[:10]
 
 

@@ -25,6 +25,7 @@ from listener.classifying.locations import (
     MODEL_SUBDIRS,
     TOPIC_BRIDGE_FILE,
     WEIGHTS_FILE,
+    digest_files,
 )
 
 
@@ -173,15 +174,15 @@ class Heads:
 
     @staticmethod
     def fingerprint(folder: Path) -> str:
-        digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
-        digest.update((folder / METADATA_FILE).read_bytes())
+        files = [("", folder / WEIGHTS_FILE), ("", folder / METADATA_FILE)]
         # A tuned encoder or blended heads change verdicts too, so they are part of the version.
         for subdir in MODEL_SUBDIRS:
             if (folder / subdir).is_dir():
-                for path in sorted((folder / subdir).iterdir()):
-                    digest.update(f"{subdir}/{path.name}".encode() + path.read_bytes())
+                files += [(f"{subdir}/{p.name}", p) for p in sorted((folder / subdir).iterdir())]
         if (folder / TOPIC_BRIDGE_FILE).is_file():
-            digest.update(TOPIC_BRIDGE_FILE.encode() + (folder / TOPIC_BRIDGE_FILE).read_bytes())
+            files.append((TOPIC_BRIDGE_FILE, folder / TOPIC_BRIDGE_FILE))
+        digest = hashlib.sha256()
+        digest_files(digest, files)
         return digest.hexdigest()[:10]
 
     def select_features(self, pooled: torch.Tensor, lexicon: torch.Tensor | None) -> torch.Tensor:

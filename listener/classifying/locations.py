@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DEFAULT_ENCODER_SHORT_NAME = "minilm-l6"
@@ -71,9 +72,19 @@ def replace_model(folder: Path, save: Callable[[Path], None]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def digest_files(digest: hashlib._Hash, files: Iterable[tuple[str, Path]]) -> None:
+    """Add each (label, file) to `digest`: the label, then the file's bytes, read in pieces (a
+    model's weights can be gigabytes). Model versions are digests of their files."""
+    for label, path in files:
+        digest.update(label.encode())
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+
+
 def complete_model_files(location: str) -> list[Path]:
     """The files of a complete (sequence-classification) model folder that its verdicts depend
-    on: its config, weights and tokenizer, not its docs. None for a hub id without a folder."""
+    on: its config, weights and tokenizer, not its docs; none for a hub id without a folder."""
     folder = Path(location)
     if not folder.is_dir():
         return []

@@ -23,7 +23,7 @@ from listener.classifying.settings import ClassifierConfig, build_classifier, re
 
 logger = logging.getLogger(__name__)
 
-# A heads.json: its path, inode, modification time and size.
+# A watched file: its path, inode, modification time and size.
 FileVersion = tuple[str, int, int, int]
 Signature = tuple[FileVersion, ...] | None
 
@@ -35,36 +35,42 @@ class ReloadingClassifier:
         self._config = config
         self._data_dir = data_dir
         self._lock = threading.Lock()
-        # Complete models read from a local folder: a missing folder is then one being swapped.
-        complete = [config.sequence_classification_model]
-        if config.second_opinion is not None:
-            complete.append(config.second_opinion.sequence_classification_model)
+        # Complete models read from a local folder at start: later, a missing folder is one
+        # being swapped, not a hub id.
         self._local_complete_models = {
-            Path(resolve_encoder_location(name))
-            for name in complete
-            if name and Path(resolve_encoder_location(name)).is_dir()
+            location for location, _ in self._model_sources() if location and location.is_dir()
         }
         self._signature = self._model_signature()
         self._unloadable: Signature = None  # a changed model that failed to load, not retried
         self._classifier = build_classifier(config, data_dir=data_dir)
+
+    def _model_sources(self) -> list[tuple[Path | None, Path | None]]:
+        """(complete model location, heads folder) for the first model and the second opinion:
+        one of the two is set for each."""
+        config, opinion = self._config, self._config.second_opinion
+        complete = config.sequence_classification_model
+        sources = [
+            (Path(resolve_encoder_location(complete)), None)
+            if complete
+            else (None, resolve_heads_dir(config, self._data_dir))
+        ]
+        if opinion is not None:
+            complete = opinion.sequence_classification_model
+            sources.append(
+                (Path(resolve_encoder_location(complete)) if complete else None, opinion.heads)
+            )
+        return sources
 
     def _watched_files(self) -> list[Path] | None:
         """The files whose change means a new model: each heads folder's heads.json, and every
         file of a complete model in a local folder (a hub id has none). None while a local
         complete model's folder is missing (mid-swap)."""
         files: list[Path] = []
-        opinion = self._config.second_opinion
-        models = [(self._config.sequence_classification_model, None)]
-        if opinion is not None:
-            models.append((opinion.sequence_classification_model, opinion.heads))
-        for index, (complete, heads) in enumerate(models):
-            if complete:
-                location = Path(resolve_encoder_location(complete))
+        for location, heads in self._model_sources():
+            if location is not None:
                 if location in self._local_complete_models and not location.is_dir():
                     return None
                 files.extend(complete_model_files(str(location)))
-            elif index == 0:
-                files.append(resolve_heads_dir(self._config, self._data_dir) / METADATA_FILE)
             elif heads is not None:
                 files.append(heads / METADATA_FILE)
         return files
